@@ -1,0 +1,271 @@
+package resolver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Fault is a failure a Zone replays for a name instead of answering.
+type Fault int
+
+// Faults, as written in master-file comments (../CORPUS.md):
+//
+//	; servfail: name.
+//	; timeout: name.
+const (
+	NoFault Fault = iota
+	// FaultServfail answers every question at the name with SERVFAIL.
+	FaultServfail
+	// FaultTimeout never answers: the question ends with the context or
+	// after Zone.Timeout, as a temporary failure.
+	FaultTimeout
+)
+
+// DefaultNegativeTTL is the TTL of negative answers from a zone without SOA.
+const DefaultNegativeTTL = 300
+
+// Zone answers from records held in memory, typically read from RFC 1035
+// master files: the whole DNS of an offline replay. A name with no records
+// and none below it does not exist (NXDOMAIN); a name with records of other
+// types, or with names below it (an empty non-terminal, RFC 8020), answers
+// NODATA. Wildcards (RFC 4592) and CNAMEs (RFC 1034 §3.6.2) are followed.
+//
+// Build a Zone with NewZone, Add, SetFault and ReadMasterFile; once built it
+// is read-only and safe for concurrent use.
+type Zone struct {
+	// Timeout bounds how long a FaultTimeout question waits when the
+	// context has no earlier deadline. Zero means one second.
+	Timeout time.Duration
+
+	names  map[string]map[uint16][]dns.RR // owner → type → records
+	exists map[string]bool                // owners and all their ancestors
+	faults map[string]Fault
+}
+
+// NewZone returns an empty zone: every name is NXDOMAIN.
+func NewZone() *Zone {
+	return &Zone{
+		names:  map[string]map[uint16][]dns.RR{},
+		exists: map[string]bool{},
+		faults: map[string]Fault{},
+	}
+}
+
+// LoadZone reads a master file into a new Zone.
+func LoadZone(path string) (*Zone, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	z := NewZone()
+	if err := z.ReadMasterFile(f, ".", path); err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// Add adds a record. Owner names are compared case-insensitively.
+func (z *Zone) Add(rr dns.RR) {
+	h := rr.Header()
+	owner := Fqdn(h.Name)
+	h.Name = owner
+	types := z.names[owner]
+	if types == nil {
+		types = map[uint16][]dns.RR{}
+		z.names[owner] = types
+	}
+	types[h.Rrtype] = append(types[h.Rrtype], rr)
+	for n := owner; ; {
+		z.exists[n] = true
+		if n == "." {
+			break
+		}
+		i := strings.IndexByte(n, '.')
+		n = n[i+1:]
+		if n == "" {
+			n = "."
+		}
+	}
+}
+
+// SetFault makes every question at name fail with f.
+func (z *Zone) SetFault(name string, f Fault) {
+	z.faults[Fqdn(name)] = f
+}
+
+var faultComment = regexp.MustCompile(`(?i)^\s*;\s*(servfail|timeout)\s*:\s*(\S+)`)
+
+// ReadMasterFile adds the records of an RFC 1035 §5 master file, with any
+// number of $ORIGIN blocks, and the fault comments "; servfail: name." and
+// "; timeout: name." (a relative name is taken relative to the $ORIGIN in
+// force).
+func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	// Fault comments are invisible to the zone parser: find them first.
+	cur := Fqdn(origin)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if f := strings.Fields(line); len(f) >= 2 && strings.EqualFold(f[0], "$ORIGIN") {
+			cur = Fqdn(f[1])
+			continue
+		}
+		m := faultComment.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		name := m[2]
+		if !strings.HasSuffix(name, ".") {
+			if cur == "." {
+				name += "."
+			} else {
+				name += "." + cur
+			}
+		}
+		if strings.EqualFold(m[1], "servfail") {
+			z.SetFault(name, FaultServfail)
+		} else {
+			z.SetFault(name, FaultTimeout)
+		}
+	}
+	zp := dns.NewZoneParser(bytes.NewReader(data), Fqdn(origin), filename)
+	zp.SetDefaultTTL(3600)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		z.Add(rr)
+	}
+	if err := zp.Err(); err != nil {
+		return fmt.Errorf("resolver: zone %s: %w", filename, err)
+	}
+	return nil
+}
+
+// maxCNAMEs bounds alias chains; longer chains are treated as loops.
+const maxCNAMEs = 8
+
+// Lookup implements Resolver.
+func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+	qname := Fqdn(name)
+	if err := CheckName(qname); err != nil && qname != "." {
+		return nil, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "invalid name", Kind: ErrPermanent, Err: err}
+	}
+	ans := &Answer{Name: qname, Type: qtype, Rcode: dns.RcodeSuccess, TTL: ^uint32(0)}
+	seen := map[string]bool{}
+	cur := qname
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "context ended", Kind: ErrTemporary, Err: err}
+		}
+		switch z.faults[cur] {
+		case FaultServfail:
+			return nil, &Error{Name: qname, Type: qtype, Rcode: dns.RcodeServerFailure, Reason: "SERVFAIL", Kind: ErrTemporary}
+		case FaultTimeout:
+			return nil, z.wait(ctx, qname, qtype)
+		}
+		types, owner := z.find(cur)
+		if rrs := types[qtype]; len(rrs) > 0 {
+			for _, rr := range rrs {
+				if owner != cur { // wildcard: synthesize the owner (RFC 4592 §3.3.1)
+					rr = dns.Copy(rr)
+					rr.Header().Name = cur
+				}
+				ans.Records = append(ans.Records, rr)
+				ans.TTL = min(ans.TTL, rr.Header().Ttl)
+			}
+			return ans, nil
+		}
+		if c, ok := first(types[dns.TypeCNAME]).(*dns.CNAME); ok && qtype != dns.TypeCNAME {
+			if seen[cur] || len(ans.CNAMEs) >= maxCNAMEs {
+				return nil, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "CNAME loop", Kind: ErrPermanent}
+			}
+			seen[cur] = true
+			if owner != cur {
+				c = dns.Copy(c).(*dns.CNAME)
+				c.Hdr.Name = cur
+			}
+			ans.CNAMEs = append(ans.CNAMEs, c)
+			ans.TTL = min(ans.TTL, c.Hdr.Ttl)
+			cur = Fqdn(c.Target)
+			continue
+		}
+		if types == nil && !z.exists[cur] {
+			ans.Rcode = dns.RcodeNameError
+		}
+		ans.TTL = min(ans.TTL, z.negativeTTL(cur))
+		return ans, nil
+	}
+}
+
+// find returns the records at name, or those of the wildcard that covers
+// it (RFC 4592 §4.3: only when name does not exist), and their owner.
+func (z *Zone) find(name string) (map[uint16][]dns.RR, string) {
+	if t := z.names[name]; t != nil || z.exists[name] {
+		return t, name
+	}
+	for n := name; n != "."; {
+		i := strings.IndexByte(n, '.')
+		n = n[i+1:]
+		if n == "" {
+			n = "."
+		}
+		if n != "." {
+			if t := z.names["*."+n]; t != nil {
+				return t, "*." + n
+			}
+		}
+		if z.exists[n] {
+			break // the closest encloser has no wildcard
+		}
+	}
+	return nil, name
+}
+
+func (z *Zone) negativeTTL(name string) uint32 {
+	for n := name; ; {
+		if soa, ok := first(z.names[n][dns.TypeSOA]).(*dns.SOA); ok {
+			return min(soa.Minttl, soa.Hdr.Ttl)
+		}
+		if n == "." {
+			return DefaultNegativeTTL
+		}
+		i := strings.IndexByte(n, '.')
+		n = n[i+1:]
+		if n == "" {
+			n = "."
+		}
+	}
+}
+
+func (z *Zone) wait(ctx context.Context, name string, qtype uint16) error {
+	d := z.Timeout
+	if d <= 0 {
+		d = time.Second
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return &Error{Name: name, Type: qtype, Rcode: -1, Reason: "timeout", Kind: ErrTemporary, Err: ctx.Err()}
+}
+
+func first(rrs []dns.RR) dns.RR {
+	if len(rrs) == 0 {
+		return nil
+	}
+	return rrs[0]
+}
