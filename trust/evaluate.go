@@ -1,0 +1,415 @@
+package trust
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-msgauth/authres"
+
+	"github.com/mailtrust/mailtrust/dkim"
+	"github.com/mailtrust/mailtrust/dmarc"
+	"github.com/mailtrust/mailtrust/forward"
+	"github.com/mailtrust/mailtrust/helo"
+	"github.com/mailtrust/mailtrust/internal/domain"
+	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/ptr"
+	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/spf"
+)
+
+// Evaluator judges inbound messages. Configure it once with New; it is safe
+// for concurrent use by any number of goroutines.
+type Evaluator struct {
+	res        resolver.Resolver
+	weights    map[Code]float64
+	groups     map[Code]Group
+	caps       map[Group]float64
+	thresholds Thresholds
+	trust      forward.Trust
+	partners   []string
+	authServID string
+	limits     Limits
+	log        *slog.Logger
+}
+
+// New returns an Evaluator for opts (nil means defaults).
+func New(opts *Options) *Evaluator {
+	if opts == nil {
+		opts = &Options{}
+	}
+	e := &Evaluator{
+		res:        opts.Resolver,
+		weights:    map[Code]float64{},
+		groups:     map[Code]Group{},
+		caps:       defaultCaps(),
+		thresholds: opts.Thresholds,
+		trust:      forward.Trust{Forwarders: append([]string(nil), opts.TrustedForwarders...)},
+		partners:   append([]string(nil), opts.Partners...),
+		authServID: opts.AuthServID,
+		limits:     opts.Limits.withDefaults(),
+		log:        opts.Logger,
+	}
+	if e.res == nil {
+		e.res = resolver.Default()
+	}
+	for _, s := range Signals() {
+		e.weights[s.Code] = s.Weight
+		e.groups[s.Code] = s.Group
+	}
+	for c, w := range opts.Weights {
+		e.weights[c] = w
+	}
+	for g, c := range opts.GroupCaps {
+		if c <= 0 {
+			delete(e.caps, g)
+		} else {
+			e.caps[g] = c
+		}
+	}
+	if e.thresholds == (Thresholds{}) {
+		e.thresholds = DefaultThresholds()
+	}
+	if e.authServID == "" {
+		e.authServID = "mailtrust"
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	return e
+}
+
+// Evaluate judges one message: conn holds the SMTP facts, msg the raw
+// message (CRLF or LF line endings), read once and streamed. The DNS
+// questions of all checks run concurrently, each asked at most once.
+//
+// A verdict is returned for any input, malformed or hostile; the error is
+// non-nil only when msg could not be read. When ctx ends first, the verdict
+// is partial and marked Incomplete.
+func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Verdict, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.limits.Timeout)
+	defer cancel()
+	if conn.Time.IsZero() {
+		conn.Time = time.Now()
+	}
+	if conn.MailFrom == "<>" {
+		conn.MailFrom = ""
+	}
+	ev := &evaluation{
+		e:    e,
+		conn: conn,
+		res:  resolver.NewMemo(e.res, e.limits.MaxDNSQueries),
+		v:    &Verdict{},
+	}
+	err := ev.run(ctx, msg)
+	ev.score()
+	e.log.Debug("evaluated", "ip", conn.IP, "from", ev.v.From.Address, "verdict", ev.v.Level,
+		"score", ev.v.Score, "incomplete", ev.v.Incomplete, "dns", ev.res.Queries())
+	return ev.v, err
+}
+
+// evaluation is the state of one Evaluate call.
+type evaluation struct {
+	e    *Evaluator
+	conn Conn
+	res  *resolver.Memo
+	v    *Verdict
+
+	mu      sync.Mutex
+	reasons []Reason
+
+	header       *message.Header
+	headerErr    error
+	mailFromDom  string
+	senderDomain string
+	fromExists   existence
+	mfExists     existence
+	rcptMissing  []string
+	rcptTemp     bool
+	smuggling    message.Smuggling
+	bodyErr      error
+	forged       []string
+}
+
+type existence int
+
+const (
+	existsUnknown existence = iota
+	existsYes
+	existsNo
+	existsTemp
+)
+
+func (ev *evaluation) add(c Code, detail string) {
+	ev.mu.Lock()
+	ev.reasons = append(ev.reasons, Reason{Code: c, Detail: detail})
+	ev.mu.Unlock()
+}
+
+func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
+	v, conn, lim := ev.v, ev.conn, ev.e.limits
+	if conn.Authenticated {
+		ev.add(Authenticated, "client authenticated (SMTP AUTH)")
+	}
+
+	// 1. The header block, once and bounded; the body stays a stream.
+	br := bufio.NewReaderSize(msg, 32<<10)
+	h, herr := message.ReadHeader(br, message.Limits{
+		MaxHeaderBytes: lim.MaxHeaderBytes, MaxFields: lim.MaxHeaderFields, MaxLineLength: lim.MaxLineLength,
+	})
+	ev.header = h
+	bodyOK := true
+	switch {
+	case herr == nil:
+	case errors.Is(herr, message.ErrNoHeader):
+		ev.add(NoHeader, "no header fields")
+		bodyOK = false
+	case errors.Is(herr, message.ErrHeaderTooLarge), errors.Is(herr, message.ErrTooManyFields), errors.Is(herr, message.ErrLineTooLong):
+		ev.add(HeaderLimit, herr.Error())
+		bodyOK = false // the reader is inside the header block
+	default:
+		return fmt.Errorf("trust: reading message: %w", herr)
+	}
+	ev.headerAnomalies()
+
+	// 2. Identities, before any DNS.
+	v.From = message.ParseFrom(h)
+	for i, p := range v.From.Problems {
+		detail := string(p)
+		if i < len(v.From.Details) {
+			detail = v.From.Details[i]
+		}
+		ev.add(Code(p), detail)
+	}
+	for _, p := range message.CheckEnvelope(conn.MailFrom, conn.HELO) {
+		ev.add(Code(p), "MAIL FROM "+quote(conn.MailFrom)+", HELO "+quote(conn.HELO))
+	}
+	if conn.MailFrom == "" {
+		ev.add(NullReversePathID, "null reverse-path: HELO "+quote(conn.HELO)+" stands for SPF")
+	} else if i := strings.LastIndexByte(conn.MailFrom, '@'); i >= 0 {
+		ev.mailFromDom = domain.Normalize(conn.MailFrom[i+1:])
+	}
+	ev.senderDomain = ev.mailFromDom
+	if ev.senderDomain == "" {
+		ev.senderDomain = v.From.Domain
+	}
+
+	// 3. Every DNS-dependent check starts now, concurrently.
+	var wg sync.WaitGroup
+	goDo := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	senders := uniq(ev.mailFromDom, v.From.Domain)
+	goDo(func() { v.PTR = ptr.Check(ctx, ev.res, conn.IP, &ptr.Options{SenderDomains: senders}) })
+	goDo(func() {
+		v.HELO = helo.Check(ctx, ev.res, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
+	})
+	goDo(func() { v.SPF = spf.Check(ctx, ev.res, conn.IP, conn.HELO, conn.MailFrom, nil) })
+	var disc dmarc.Discovery
+	if v.From.Domain != "" {
+		goDo(func() { disc = dmarc.Lookup(ctx, ev.res, v.From.Domain) })
+		goDo(func() { ev.fromExists = ev.exists(ctx, v.From.Domain) })
+	}
+	if ev.mailFromDom != "" && ev.mailFromDom != v.From.Domain {
+		goDo(func() { ev.mfExists = ev.exists(ctx, ev.mailFromDom) })
+	}
+	goDo(func() { ev.recipients(ctx, h) })
+
+	var dv *dkim.Verifier
+	var av *forward.ARCVerifier
+	if h != nil {
+		dv = dkim.NewVerifier(ctx, ev.res, h, &dkim.Options{MaxSignatures: lim.MaxDKIMSignatures, Time: conn.Time})
+		av = forward.NewARCVerifier(ctx, ev.res, h, &forward.ARCOptions{MaxSets: lim.MaxARCSets, Time: conn.Time})
+	}
+
+	// 4. The body, once, through every hasher and the smuggling scanner.
+	if bodyOK && h != nil {
+		scan := &message.SmugglingScanner{}
+		w := io.MultiWriter(dv, av, scan)
+		if _, err := io.Copy(w, br); err != nil {
+			ev.bodyErr = err
+		}
+		ev.smuggling = scan.Result()
+	}
+	if dv != nil {
+		v.DKIM = dv.Results()
+		v.ARC = av.Result()
+	}
+	wg.Wait()
+	if ev.bodyErr != nil {
+		return fmt.Errorf("trust: reading message body: %w", ev.bodyErr)
+	}
+
+	// 5. DMARC alignment from the results (RFC 7489 §3.1, §6.6.2).
+	if v.From.Domain != "" {
+		ids := dmarc.Identifiers{SPFDomain: v.SPF.Domain, SPFPass: v.SPF.Status == spf.Pass}
+		for _, d := range v.DKIM {
+			if d.Status == dkim.Pass && d.FromSigned {
+				ids.DKIMPassDomains = append(ids.DKIMPassDomains, d.Domain)
+			}
+		}
+		v.DMARC = dmarc.Evaluate(disc, ids, &dmarc.Options{SampleKey: messageID(h)})
+	} else {
+		v.DMARC = dmarc.NoFromDomain("no single usable From domain")
+	}
+	if v.DMARC.Record != nil {
+		v.Disposition = v.DMARC.Disposition
+	}
+
+	// 6. Forwarding, trusted forwarders, automated mail.
+	if h != nil {
+		v.Original, ev.forged = forward.Rescue(h, v.ARC, forward.Conn{
+			IP: conn.IP, PTRConfirmed: v.PTR.Confirmed, HELO: conn.HELO, HELOPass: v.HELO.Status == helo.Pass,
+		}, ev.e.trust)
+		in := forward.DetectInput{
+			Header: h, MailFrom: conn.MailFrom, Rcpt: conn.RcptTo,
+			SPFStatus: string(v.SPF.Status), SPFDomain: v.SPF.Domain, FromDomain: v.From.Domain,
+		}
+		for _, d := range v.DKIM {
+			in.DKIM = append(in.DKIM, forward.DKIMOutcome{
+				Domain: d.Domain, Status: string(d.Status), BodyHashMismatch: errors.Is(d.Err, dkim.ErrBodyHashMismatch),
+			})
+		}
+		v.Forward = forward.Detect(in)
+		v.Automated = forward.DetectAutomated(h, conn.MailFrom, &forward.AutomatedOptions{Partners: ev.e.partners})
+	}
+	v.AuthenticationResults = ev.authResults()
+	if ctx.Err() != nil {
+		v.Incomplete = true
+		ev.add(Deadline, "evaluation deadline reached: "+ctx.Err().Error())
+	}
+	return nil
+}
+
+// exists asks whether a domain exists: NXDOMAIN at its MX question means it
+// does not (RFC 2308 §2.1). The MX question is the one HELO's MX
+// comparison asks too, so the evaluation's memo answers it once.
+func (ev *evaluation) exists(ctx context.Context, name string) existence {
+	if resolver.CheckName(name) != nil {
+		return existsUnknown
+	}
+	_, a, err := resolver.MX(ctx, ev.res, name)
+	switch {
+	case err != nil && resolver.IsTemporary(err):
+		return existsTemp
+	case err != nil:
+		return existsUnknown
+	case a.NXDomain():
+		return existsNo
+	}
+	return existsYes
+}
+
+// maxRcptDomains bounds the recipient-header domains checked for existence.
+const maxRcptDomains = 5
+
+func (ev *evaluation) recipients(ctx context.Context, h *message.Header) {
+	if h == nil {
+		return
+	}
+	var doms []string
+	for _, key := range []string{"to", "cc"} {
+		boxes, _ := message.Addresses(h, key)
+		for _, b := range boxes {
+			if b.Domain != "" && !contains(doms, b.Domain) && len(doms) < maxRcptDomains {
+				doms = append(doms, b.Domain)
+			}
+		}
+	}
+	type res struct {
+		d string
+		e existence
+	}
+	ch := make(chan res, len(doms))
+	for _, d := range doms {
+		go func() { ch <- res{d, ev.exists(ctx, d)} }()
+	}
+	for range doms {
+		r := <-ch
+		switch r.e {
+		case existsNo:
+			ev.mu.Lock()
+			ev.rcptMissing = append(ev.rcptMissing, r.d)
+			ev.mu.Unlock()
+		case existsTemp:
+			ev.mu.Lock()
+			ev.rcptTemp = true
+			ev.mu.Unlock()
+		}
+	}
+}
+
+func (ev *evaluation) headerAnomalies() {
+	h := ev.header
+	if h == nil {
+		return
+	}
+	a := h.Anomalies
+	if a.NUL > 0 {
+		ev.add(HeaderNUL, fmt.Sprintf("%d NUL bytes in the header block", a.NUL))
+	}
+	if a.BareCR > 0 {
+		ev.add(BareCRHeader, fmt.Sprintf("%d bare CR in the header block", a.BareCR))
+	}
+	if a.Malformed > 0 {
+		ev.add(Malformed, fmt.Sprintf("%d malformed header lines", a.Malformed))
+	}
+}
+
+func (ev *evaluation) authResults() string {
+	v := ev.v
+	var rs []authres.Result
+	rs = append(rs, v.SPF.AuthResult())
+	rs = append(rs, dkim.AuthResults(v.DKIM)...)
+	if v.From.Domain != "" {
+		rs = append(rs, v.DMARC.AuthResult())
+	}
+	if v.ARC.Status != "" {
+		rs = append(rs, v.ARC.AuthResult())
+	}
+	rs = append(rs, v.PTR.AuthResult())
+	return "Authentication-Results: " + authres.Format(ev.e.authServID, rs)
+}
+
+func messageID(h *message.Header) string {
+	if h == nil {
+		return ""
+	}
+	if f := h.First("message-id"); f != nil {
+		return f.Unfolded()
+	}
+	return ""
+}
+
+func quote(s string) string {
+	if s == "" {
+		return "<>"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func uniq(s ...string) []string {
+	var out []string
+	for _, x := range s {
+		if x != "" && !contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

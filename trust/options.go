@@ -1,0 +1,128 @@
+package trust
+
+import (
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/mailtrust/mailtrust/resolver"
+)
+
+// Level is a verdict's trust level.
+type Level string
+
+// Levels, from most to least trusted.
+const (
+	Trusted    Level = "trusted"
+	Neutral    Level = "neutral"
+	Suspicious Level = "suspicious"
+	Untrusted  Level = "untrusted"
+)
+
+// Conn holds what the SMTP session said about a message.
+type Conn struct {
+	// IP is the connecting client's address.
+	IP netip.Addr
+	// HELO is the name given in HELO/EHLO.
+	HELO string
+	// MailFrom is the reverse-path without angle brackets; "" (or "<>") is
+	// the null reverse-path.
+	MailFrom string
+	// RcptTo are the envelope recipients.
+	RcptTo []string
+	// Time is the moment of receipt, against which signature timestamps
+	// and expiry are judged. Zero means now.
+	Time time.Time
+	// Authenticated reports that the client authenticated (SMTP AUTH on a
+	// submission or connector port): the receiver's own relays, trusted by
+	// configuration.
+	Authenticated bool
+}
+
+// Thresholds map a score to a level: score <= Trusted is trusted, score >=
+// Untrusted is untrusted, score >= Suspicious is suspicious, anything else
+// neutral.
+type Thresholds struct {
+	Trusted, Suspicious, Untrusted float64
+}
+
+// DefaultThresholds are used when Options.Thresholds is zero.
+func DefaultThresholds() Thresholds {
+	return Thresholds{Trusted: -2.5, Suspicious: 2.5, Untrusted: 6.0}
+}
+
+// Limits bound the work spent on one message. Zero fields take defaults.
+type Limits struct {
+	// MaxHeaderBytes bounds the header block. Default 1 MiB.
+	MaxHeaderBytes int
+	// MaxHeaderFields bounds the number of header fields. Default 1000.
+	MaxHeaderFields int
+	// MaxLineLength bounds one header line. Default 64 KiB.
+	MaxLineLength int
+	// MaxDKIMSignatures bounds the DKIM signatures verified (RFC 6376
+	// §6.1). Default 8.
+	MaxDKIMSignatures int
+	// MaxARCSets bounds the ARC sets accepted. Default and maximum 50
+	// (RFC 8617 §4.2.1).
+	MaxARCSets int
+	// MaxDNSQueries bounds the distinct DNS questions of one evaluation.
+	// Default 100.
+	MaxDNSQueries int
+	// Timeout bounds one evaluation when the caller's context has no
+	// earlier deadline. Default 15 s.
+	Timeout time.Duration
+}
+
+// Default limits.
+const (
+	DefaultMaxDKIMSignatures = 8
+	DefaultMaxARCSets        = 50
+	DefaultMaxDNSQueries     = 100
+	DefaultTimeout           = 15 * time.Second
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxDKIMSignatures <= 0 {
+		l.MaxDKIMSignatures = DefaultMaxDKIMSignatures
+	}
+	if l.MaxARCSets <= 0 || l.MaxARCSets > DefaultMaxARCSets {
+		l.MaxARCSets = DefaultMaxARCSets
+	}
+	if l.MaxDNSQueries <= 0 {
+		l.MaxDNSQueries = DefaultMaxDNSQueries
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = DefaultTimeout
+	}
+	return l
+}
+
+// Options configure an Evaluator. The zero value works.
+type Options struct {
+	// Resolver answers every DNS question. Nil means a cache over the
+	// system resolver (resolver.Default). Share one cached resolver across
+	// all messages of a pipeline.
+	Resolver resolver.Resolver
+	// Weights override default signal weights by code.
+	Weights map[Code]float64
+	// Thresholds map the score to a level. Zero means DefaultThresholds.
+	Thresholds Thresholds
+	// GroupCaps override the cap on a group's total positive weight
+	// (default: connection signals at most 4.0). A cap <= 0 removes it.
+	GroupCaps map[Group]float64
+	// TrustedForwarders are domains whose forwarding is trusted: ARC
+	// sealers (ARC-Seal d= equal to or below one) and authserv-ids of
+	// upstream Authentication-Results headers.
+	TrustedForwarders []string
+	// Partners are addresses ("ops@partner.example") or domains
+	// ("@partner.example") of known automated senders, flagged as
+	// automated mail.
+	Partners []string
+	// AuthServID names this receiver in the Authentication-Results header
+	// (RFC 8601 §2.5). Default "mailtrust".
+	AuthServID string
+	// Limits bound the work per message.
+	Limits Limits
+	// Logger receives debug records of each evaluation. Nil discards.
+	Logger *slog.Logger
+}

@@ -1,0 +1,372 @@
+package trust
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mailtrust/mailtrust/dkim"
+	"github.com/mailtrust/mailtrust/dmarc"
+	"github.com/mailtrust/mailtrust/forward"
+	"github.com/mailtrust/mailtrust/helo"
+	"github.com/mailtrust/mailtrust/internal/domain"
+	"github.com/mailtrust/mailtrust/ptr"
+	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/spf"
+)
+
+// score turns the check results into reasons, a score and a level. Only
+// this function knows about weights: the checks report facts.
+func (ev *evaluation) score() {
+	v := ev.v
+	rescued := v.Original != nil && v.Original.DMARC == "pass"
+
+	if rescued {
+		// The current hop's failures are the trusted forwarder's doing:
+		// report them at no weight, and count the original result.
+		if v.DMARC.Status == dmarc.Fail || v.DMARC.Status == dmarc.None {
+			ev.add(DMARCFailForwarded, fmt.Sprintf("DMARC %s at this hop; %s recorded pass for %s", v.DMARC.Status, v.Original.Forwarder, v.From.Domain))
+		}
+		if v.Original.Via == "arc" {
+			ev.add(ARCTrusted, fmt.Sprintf("chain sealed by trusted %s (i=%d: spf=%s dkim=%s dmarc=%s)",
+				v.Original.Forwarder, v.Original.Instance, v.Original.SPF, v.Original.DKIM, v.Original.DMARC))
+		} else {
+			ev.add(UpstreamTrusted, fmt.Sprintf("Authentication-Results by trusted %s: spf=%s dkim=%s dmarc=%s",
+				v.Original.Forwarder, v.Original.SPF, v.Original.DKIM, v.Original.DMARC))
+		}
+		ev.add(DMARCPass, "original result carried by trusted forwarder "+v.Original.Forwarder)
+	} else {
+		ev.scoreAuth()
+	}
+	ev.scoreDKIMSpoofing()
+	ev.scoreConnection()
+	ev.scoreForwarding(rescued)
+
+	switch ev.fromExists {
+	case existsNo:
+		ev.add(FromNXDomain, "From domain "+v.From.Domain+" does not exist")
+	case existsTemp:
+		v.Incomplete = true
+	}
+	if ev.mfExists == existsNo {
+		ev.add(MailFromNXDomain, "MAIL FROM domain "+ev.mailFromDom+" does not exist")
+	} else if ev.mfExists == existsTemp {
+		v.Incomplete = true
+	}
+	if len(ev.rcptMissing) > 0 {
+		ev.add(RcptNXDomain, "recipient domain does not exist: "+strings.Join(ev.rcptMissing, ", "))
+	}
+	if ev.rcptTemp {
+		v.Incomplete = true
+	}
+	if s := ev.smuggling; s.Sequences > 0 {
+		ev.add(Smuggling, fmt.Sprintf("%d end-of-data sequence(s) with bare CR or LF in the body, first at offset %d", s.Sequences, s.First))
+	}
+	if ev.res.Exhausted() {
+		ev.add(DNSBudget, fmt.Sprintf("more than %d DNS questions", ev.e.limits.MaxDNSQueries))
+	}
+
+	ev.total()
+}
+
+func (ev *evaluation) scoreAuth() {
+	v := ev.v
+	s := v.SPF
+	switch s.Status {
+	case spf.Pass:
+		if s.Permissive {
+			ev.add(SPFPermissive, fmt.Sprintf("%s passes with a permissive record %q", s.Domain, s.Record))
+		} else {
+			ev.add(SPFPass, spfDetail(s))
+		}
+	case spf.Fail:
+		ev.add(SPFFail, spfDetail(s))
+	case spf.Softfail:
+		ev.add(SPFSoftfail, spfDetail(s))
+	case spf.Neutral:
+		if s.Permissive {
+			ev.add(SPFPermissive, fmt.Sprintf("%s has a permissive record %q", s.Domain, s.Record))
+		} else {
+			ev.add(SPFNeutral, spfDetail(s))
+		}
+	case spf.None:
+		ev.add(SPFNone, spfDetail(s))
+	case spf.Temperror:
+		v.Incomplete = true
+		ev.add(SPFTempError, spfDetail(s))
+	case spf.Permerror:
+		ev.add(SPFPermError, spfDetail(s))
+	}
+
+	dkimPass, dkimFail := false, false
+	for _, d := range v.DKIM {
+		detail := fmt.Sprintf("d=%s s=%s: %s", d.Domain, d.Selector, d.Reason)
+		switch d.Status {
+		case dkim.Pass:
+			if d.FromSigned {
+				dkimPass = true
+			}
+			if v.DMARC.DKIMAligned != d.Domain && !(v.DMARC.Status == dmarc.None && domain.SameOrg(d.Domain, v.From.Domain)) {
+				ev.add(DKIMPass, detail)
+			}
+		case dkim.Fail:
+			dkimFail = true
+			ev.add(DKIMFail, detail)
+		case dkim.Permerror:
+			switch {
+			case errors.Is(d.Err, dkim.ErrInvalidName):
+				ev.add(DKIMBadName, detail)
+			case d.IdentifierOutsideDomain:
+				ev.add(DKIMIdentifier, detail)
+			case !d.FromSigned:
+				// Reported as dkim.from-unsigned below.
+			default:
+				ev.add(DKIMPermError, detail)
+			}
+		case dkim.Policy:
+			ev.add(DKIMPolicy, detail)
+		case dkim.Temperror:
+			v.Incomplete = true
+			ev.add(DKIMTempError, detail)
+		case dkim.Neutral:
+			if errors.Is(d.Err, dkim.ErrNotVerified) {
+				ev.add(TooManyDKIM, detail)
+			}
+		}
+	}
+
+	d := v.DMARC
+	switch d.Status {
+	case dmarc.Pass:
+		ev.add(DMARCPass, dmarcDetail(d, v.SPF.Domain))
+	case dmarc.Fail:
+		ev.add(DMARCFail, fmt.Sprintf("%s (p=%s): %s", d.Domain, d.Policy, d.Reason))
+	case dmarc.None:
+		ev.add(DMARCNone, d.Reason)
+		if aligned := ev.alignedWithoutPolicy(); aligned != "" {
+			ev.add(AlignedPass, aligned)
+		}
+	case dmarc.Temperror:
+		v.Incomplete = true
+		ev.add(DMARCTempError, d.Reason)
+	case dmarc.Permerror:
+		ev.add(DMARCPermError, d.Reason)
+	}
+
+	if s.Status == spf.None && !dkimPass && d.Status != dmarc.Pass {
+		ev.add(NoAuthentication, "no SPF record for "+s.Domain+" and no valid DKIM signature")
+	}
+	if dkimFail && s.Status == spf.Fail {
+		ev.add(DKIMFailSPFFail, "invalid DKIM signature and SPF fail")
+	}
+}
+
+// alignedWithoutPolicy reports SPF or DKIM passes aligned (relaxed) with the
+// From domain when the domain publishes no DMARC policy.
+func (ev *evaluation) alignedWithoutPolicy() string {
+	v := ev.v
+	if v.From.Domain == "" {
+		return ""
+	}
+	for _, d := range v.DKIM {
+		if d.Status == dkim.Pass && d.FromSigned && domain.SameOrg(d.Domain, v.From.Domain) {
+			return "DKIM d=" + d.Domain + " aligned with From " + v.From.Domain
+		}
+	}
+	if v.SPF.Status == spf.Pass && !v.SPF.Permissive && domain.SameOrg(v.SPF.Domain, v.From.Domain) {
+		return "SPF " + v.SPF.Domain + " aligned with From " + v.From.Domain
+	}
+	return ""
+}
+
+func (ev *evaluation) scoreDKIMSpoofing() {
+	for _, d := range ev.v.DKIM {
+		if d.Domain == "" && d.Status != dkim.Pass {
+			continue
+		}
+		sig := "d=" + d.Domain + " s=" + d.Selector
+		if !d.FromSigned && d.Status != dkim.Neutral {
+			ev.add(DKIMFromUnsigned, sig+" does not sign From")
+		}
+		if d.Status == dkim.Pass && len(d.UnsignedAbove) > 0 {
+			ev.add(DKIMUnsignedAbove, sig+": unsigned instance of "+strings.Join(d.UnsignedAbove, ", "))
+		}
+		if d.Status == dkim.Pass && d.UnsignedBodyBytes > 0 {
+			ev.add(DKIMBodyLength, fmt.Sprintf("%s: l=%d leaves %d body octets unsigned", sig, d.BodyLength, d.UnsignedBodyBytes))
+		}
+	}
+}
+
+func (ev *evaluation) scoreConnection() {
+	v := ev.v
+	p := v.PTR
+	switch p.Status {
+	case ptr.Pass:
+		ev.add(PTRPass, strings.Join(p.Confirmed, " "))
+		if p.Related {
+			ev.add(PTRRelated, "PTR in "+p.RelatedDomain)
+		}
+	case ptr.Fail:
+		ev.add(PTRFail, p.Reason)
+	case ptr.None:
+		ev.add(PTRNone, p.Reason)
+	case ptr.Temperror:
+		v.Incomplete = true
+		ev.add(PTRTempError, p.Reason)
+	}
+	if p.Generic {
+		ev.add(PTRGeneric, p.GenericReason)
+	}
+	hl := v.HELO
+	switch hl.Status {
+	case helo.Pass:
+		ev.add(HELOPass, hl.Name)
+	case helo.Fail:
+		ev.add(HELOFail, hl.Reason)
+	case helo.Invalid:
+		ev.add(HELOInvalid, hl.Code+": "+hl.Reason)
+	case helo.None:
+		ev.add(HELONone, hl.Reason)
+	case helo.Temperror:
+		v.Incomplete = true
+		ev.add(HELOTempError, hl.Reason)
+	}
+	if hl.OtherOrg {
+		ev.add(HELOOtherOrg, hl.Name+" is not in "+ev.senderDomain)
+	}
+	if hl.IsMX {
+		ev.add(HELOMX, hl.Name+" is an MX of "+ev.senderDomain)
+	}
+	// A host name claimed in the sender's organization that does not lead
+	// back to the connecting IP.
+	if ev.senderDomain != "" {
+		if hl.SameOrg && (hl.Status == helo.Fail || hl.Status == helo.None) {
+			ev.add(HostClaimOther, "HELO "+hl.Name+" claims "+domain.Org(ev.senderDomain)+" without resolving to "+ev.conn.IP.String())
+		} else if p.Status == ptr.Fail {
+			for _, n := range p.Names {
+				if domain.SameOrg(n, ev.senderDomain) {
+					ev.add(HostClaimOther, "PTR "+n+" claims "+domain.Org(ev.senderDomain)+" without resolving to "+ev.conn.IP.String())
+					break
+				}
+			}
+		}
+	}
+}
+
+func (ev *evaluation) scoreForwarding(rescued bool) {
+	v := ev.v
+	a := v.ARC
+	switch a.Status {
+	case forward.ARCPass:
+		if !rescued {
+			if n := len(a.Sets); n > 0 && len(ev.e.trust.Forwarders) > 0 {
+				ev.add(ARCUntrusted, "chain passes, sealer "+a.Sets[n-1].SealDomain+" is not a trusted forwarder")
+			} else {
+				ev.add(ARCPass, fmt.Sprintf("%d set(s)", len(a.Sets)))
+			}
+		}
+	case forward.ARCFail:
+		if a.Temporary {
+			v.Incomplete = true
+			ev.add(ARCTempError, a.Reason)
+		} else {
+			ev.add(ARCFail, fmt.Sprintf("i=%d: %s", a.FailedInstance, a.Reason))
+			if errors.Is(a.Err, forward.ErrTooManySets) {
+				ev.add(TooManyARC, a.Reason)
+			}
+		}
+	}
+	for _, f := range ev.forged {
+		ev.add(UpstreamForged, f)
+	}
+	if v.Forward.Forwarded {
+		var codes []string
+		for _, s := range v.Forward.Signals {
+			codes = append(codes, s.Code)
+		}
+		ev.add(Forwarded, strings.Join(codes, ", "))
+	}
+	if v.Automated.Automated {
+		var codes []string
+		for _, s := range v.Automated.Signals {
+			codes = append(codes, s.Code)
+		}
+		ev.add(Automated, strings.Join(codes, ", "))
+	}
+}
+
+// total weighs the reasons: each code counts once (the first detail is
+// kept, the others appended), group caps apply, and the level follows.
+func (ev *evaluation) total() {
+	v, e := ev.v, ev.e
+	byCode := map[Code]int{}
+	var out []Reason
+	for _, r := range ev.reasons {
+		if i, ok := byCode[r.Code]; ok {
+			if r.Detail != "" && !strings.Contains(out[i].Detail, r.Detail) {
+				out[i].Detail += "; " + r.Detail
+			}
+			continue
+		}
+		w, ok := e.weights[r.Code]
+		if !ok {
+			w = 0 // a code from a check this table does not know yet
+		}
+		r.Weight = w
+		byCode[r.Code] = len(out)
+		out = append(out, r)
+	}
+	groupSum := map[Group]float64{}
+	score := 0.0
+	for _, r := range out {
+		g := e.groups[r.Code]
+		if c, ok := e.caps[g]; ok && r.Weight > 0 {
+			add := min(r.Weight, c-groupSum[g])
+			if add < 0 {
+				add = 0
+			}
+			groupSum[g] += add
+			score += add
+			continue
+		}
+		score += r.Weight
+	}
+	sortReasons(out)
+	v.Reasons = out
+	v.Score = round2(score)
+	t := e.thresholds
+	switch {
+	case v.Score >= t.Untrusted:
+		v.Level = Untrusted
+	case v.Score >= t.Suspicious:
+		v.Level = Suspicious
+	case v.Score <= t.Trusted:
+		v.Level = Trusted
+	default:
+		v.Level = Neutral
+	}
+}
+
+func spfDetail(s spf.Result) string {
+	d := fmt.Sprintf("%s %s", s.Identity, s.Domain)
+	if s.Mechanism != "" {
+		d += " matched " + s.Mechanism
+	}
+	if s.Reason != "" {
+		d += ": " + s.Reason
+	}
+	return d
+}
+
+func dmarcDetail(d dmarc.Result, spfDomain string) string {
+	switch {
+	case d.DKIMAligned != "":
+		return "aligned DKIM d=" + d.DKIMAligned
+	case d.SPFAligned:
+		return "aligned SPF " + spfDomain
+	}
+	return d.Reason
+}
+
+// errIsTemp is shared by checks that only expose an error.
+func errIsTemp(err error) bool { return err != nil && resolver.IsTemporary(err) }

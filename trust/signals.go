@@ -1,0 +1,244 @@
+package trust
+
+import "sort"
+
+// Code is the stable name of a signal: a reason a verdict gives, and a
+// feature a classifier can use. Codes never change meaning; new ones may be
+// added.
+type Code string
+
+// Group gathers signals of one family, so that a family's total can be
+// capped and cannot dominate the score on its own.
+type Group string
+
+// Groups.
+const (
+	GroupAuth       Group = "auth"       // SPF, DKIM, DMARC and their combinations
+	GroupConnection Group = "connection" // PTR and HELO: low trust at most
+	GroupSender     Group = "sender"     // existence of the sender's and recipients' domains
+	GroupSpoof      Group = "spoof"      // the reader would see someone else than was authenticated
+	GroupForward    Group = "forward"    // ARC and upstream results carried across forwarding
+	GroupMessage    Group = "message"    // malformed or over-limit input
+	GroupInfo       Group = "info"       // facts reported with no weight by default
+)
+
+// Signal describes one code: its default weight and why.
+type Signal struct {
+	Code   Code
+	Group  Group
+	Weight float64 // default; positive = suspicious, negative = trustworthy
+	// Doc says what the signal means, and the reason for its weight.
+	Doc string
+}
+
+// Signal codes. The table in [Signals] gives each its default weight and
+// rationale; docs/WEIGHTS.md is the same table for readers.
+const (
+	// Authentication.
+	DMARCPass          Code = "dmarc.pass"
+	DMARCFail          Code = "dmarc.fail"
+	DMARCNone          Code = "dmarc.none"
+	DMARCTempError     Code = "dmarc.temperror"
+	DMARCPermError     Code = "dmarc.permerror"
+	DMARCFailForwarded Code = "dmarc.fail-forwarded"
+	AlignedPass        Code = "auth.aligned-pass"
+	NoAuthentication   Code = "auth.none"
+	DKIMFailSPFFail    Code = "auth.dkim-fail-spf-fail"
+	SPFPass            Code = "spf.pass"
+	SPFFail            Code = "spf.fail"
+	SPFSoftfail        Code = "spf.softfail"
+	SPFNeutral         Code = "spf.neutral"
+	SPFNone            Code = "spf.none"
+	SPFTempError       Code = "spf.temperror"
+	SPFPermError       Code = "spf.permerror"
+	SPFPermissive      Code = "spf.permissive"
+	DKIMPass           Code = "dkim.pass"
+	DKIMFail           Code = "dkim.fail"
+	DKIMPermError      Code = "dkim.permerror"
+	DKIMPolicy         Code = "dkim.policy"
+	DKIMTempError      Code = "dkim.temperror"
+	DKIMFromUnsigned   Code = "dkim.from-unsigned"
+	DKIMUnsignedAbove  Code = "dkim.unsigned-header-above"
+	DKIMBodyLength     Code = "dkim.body-length-unsigned"
+	DKIMIdentifier     Code = "dkim.identifier-outside-domain"
+	DKIMBadName        Code = "dkim.invalid-name"
+	DKIMNotVerified    Code = "dkim.not-verified"
+
+	// Connection.
+	PTRPass        Code = "ptr.pass"
+	PTRFail        Code = "ptr.fail"
+	PTRNone        Code = "ptr.none"
+	PTRTempError   Code = "ptr.temperror"
+	PTRGeneric     Code = "ptr.generic"
+	PTRRelated     Code = "ptr.related"
+	HELOPass       Code = "helo.pass"
+	HELOFail       Code = "helo.fail"
+	HELOInvalid    Code = "helo.invalid"
+	HELONone       Code = "helo.none"
+	HELOTempError  Code = "helo.temperror"
+	HELOOtherOrg   Code = "helo.other-org"
+	HELOMX         Code = "helo.mx"
+	HostClaimOther Code = "conn.claims-other-org"
+
+	// Sender and recipient domains.
+	FromNXDomain      Code = "sender.from-nxdomain"
+	MailFromNXDomain  Code = "sender.mailfrom-nxdomain"
+	RcptNXDomain      Code = "sender.rcpt-nxdomain"
+	Authenticated     Code = "conn.authenticated"
+	EnvelopeControl   Code = "envelope.control-bytes"
+	EnvelopeSyntax    Code = "envelope.mailfrom-syntax"
+	NullReversePathID Code = "envelope.null-reverse-path"
+
+	// What the reader sees.
+	FromMissing        Code = "from.missing"
+	FromMultiple       Code = "from.multiple"
+	FromObsColon       Code = "from.obs-colon"
+	FromMultipleAddrs  Code = "from.multiple-addresses"
+	FromEmpty          Code = "from.empty"
+	FromGroup          Code = "from.group"
+	FromUnparsable     Code = "from.unparsable"
+	FromRoute          Code = "from.route"
+	FromNoDomain       Code = "from.no-domain"
+	FromBadDomain      Code = "from.bad-domain"
+	FromDisplayAddress Code = "from.display-name-address"
+	FromEncodedAddress Code = "from.encoded-word-address"
+	FromControlBytes   Code = "from.control-bytes"
+	Smuggling          Code = "body.smtp-smuggling"
+
+	// Forwarding.
+	ARCPass         Code = "arc.pass"
+	ARCFail         Code = "arc.fail"
+	ARCTrusted      Code = "arc.trusted-forwarder"
+	ARCUntrusted    Code = "arc.untrusted-sealer"
+	ARCTempError    Code = "arc.temperror"
+	UpstreamTrusted Code = "upstream.trusted-results"
+	UpstreamForged  Code = "upstream.forged-results"
+	Forwarded       Code = "forward.detected"
+	Automated       Code = "automated.detected"
+
+	// Message.
+	HeaderLimit  Code = "message.header-limit"
+	NoHeader     Code = "message.no-header"
+	Malformed    Code = "message.malformed-lines"
+	HeaderNUL    Code = "message.header-nul"
+	DNSBudget    Code = "dns.budget-exhausted"
+	Deadline     Code = "eval.deadline"
+	TooManyDKIM  Code = "dkim.too-many-signatures"
+	TooManyARC   Code = "arc.too-many-sets"
+	BareCRHeader Code = "message.header-bare-cr"
+)
+
+// Signals returns the table of every signal with its default weight, in a
+// fresh slice (callers may keep or change it). The weights follow how
+// rspamd (conf/scores.d) and SpamAssassin weigh the same facts, rescaled so
+// that authentication decides and connection hygiene only lowers trust.
+func Signals() []Signal {
+	s := []Signal{
+		{DMARCPass, GroupAuth, -3.0, "The From domain is authenticated by aligned SPF or DKIM (RFC 7489 §4.2): the strongest evidence that the visible sender is genuine (rspamd DMARC_POLICY_ALLOW -0.5 combined with R_DKIM_ALLOW/R_SPF_ALLOW)."},
+		{DMARCFail, GroupAuth, 6.5, "The From domain publishes DMARC and nothing aligns: the visible sender is not the one authenticated; receivers treat it as spoofed whatever p= says (rspamd DMARC_POLICY_REJECT 2.0 plus the SPF/DKIM failures it implies)."},
+		{DMARCNone, GroupAuth, 0.5, "No DMARC record: the owner states no policy, so nothing ties SPF or DKIM to the From domain; slightly suspicious (rspamd DMARC_NA 0)."},
+		{DMARCTempError, GroupAuth, 0, "DMARC policy lookup failed temporarily: reported, weighs nothing, the verdict is incomplete."},
+		{DMARCPermError, GroupAuth, 2.0, "The From header gives no single usable domain (RFC 7489 §6.6.1) or the policy is broken: DMARC cannot protect the reader."},
+		{DMARCFailForwarded, GroupForward, 0, "DMARC failed only because a trusted forwarder changed the message; the original result was pass. Reported, not counted."},
+		{AlignedPass, GroupAuth, -2.0, "With no DMARC record, SPF or DKIM still authenticates a domain aligned with From (relaxed, RFC 7489 §3.1)."},
+		{NoAuthentication, GroupAuth, 5.0, "No SPF record and no valid DKIM signature: nothing authenticates the sender; receivers' documentation calls such mail a spoofed sender (SpamAssassin SPF_NONE + DKIM absence)."},
+		{DKIMFailSPFFail, GroupAuth, 2.0, "An invalid DKIM signature together with an SPF fail: both mechanisms contradict the sender (receivers: 'invalid DKIM signature plus SPF fail' is untrusted)."},
+		{SPFPass, GroupAuth, -1.0, "The connecting IP is authorized by the MAIL FROM (or HELO) domain (RFC 7208 §8.3; rspamd R_SPF_ALLOW -0.2, scaled)."},
+		{SPFFail, GroupAuth, 3.0, "The domain says the IP is not authorized (RFC 7208 §8.4; rspamd R_SPF_FAIL 1.0, SpamAssassin SPF_FAIL 0.9, scaled)."},
+		{SPFSoftfail, GroupAuth, 1.5, "Not authorized, weakly stated (RFC 7208 §8.5; rspamd R_SPF_SOFTFAIL 0)."},
+		{SPFNeutral, GroupAuth, 0.5, "The domain makes no assertion about the IP (RFC 7208 §8.2)."},
+		{SPFNone, GroupAuth, 1.0, "No SPF record for the checked domain (RFC 7208 §8.1; SpamAssassin SPF_NONE)."},
+		{SPFTempError, GroupAuth, 0, "SPF undecided by a temporary DNS failure: weighs nothing, verdict incomplete."},
+		{SPFPermError, GroupAuth, 1.5, "The SPF record is broken (RFC 7208 §8.7): the domain cannot be authorized (rspamd R_SPF_PERMFAIL)."},
+		{SPFPermissive, GroupAuth, 2.0, "The SPF record ends in +all or ?all: anyone may send for the domain, so its SPF pass means nothing (sender misconfiguration, rspamd R_SPF_PLUSALL 4.0, halved since DKIM may still hold)."},
+		{DKIMPass, GroupAuth, -0.5, "A valid DKIM signature by a domain not aligned with From: someone vouches for the message, not for the sender."},
+		{DKIMFail, GroupAuth, 2.0, "A DKIM signature does not verify (body or header changed, or forged): RFC 6376 §6.3; rspamd R_DKIM_REJECT 1.0, scaled."},
+		{DKIMPermError, GroupAuth, 0.5, "A DKIM signature cannot be checked (key missing or revoked, expired, malformed); RFC 6376 §6.1 treats it as no signature."},
+		{DKIMPolicy, GroupAuth, 0.5, "A signature uses rsa-sha1 or a short key, refused by RFC 8301."},
+		{DKIMTempError, GroupAuth, 0, "A DKIM key lookup failed temporarily: weighs nothing, verdict incomplete."},
+		{DKIMFromUnsigned, GroupSpoof, 1.0, "A DKIM signature does not cover From (RFC 6376 §5.4): it authenticates no sender, and anything can be put above it."},
+		{DKIMUnsignedAbove, GroupSpoof, 8.5, "From, Subject, To, Cc, Reply-To, Date or Message-ID occurs more often than the signature covers: an unsigned instance was added and is the one a reader sees."},
+		{DKIMBodyLength, GroupSpoof, 8.5, "A signature with l= leaves content after the signed part unsigned: an attacker can append to a genuinely signed message."},
+		{DKIMIdentifier, GroupSpoof, 1.0, "i= is outside d= (RFC 6376 §3.5): the signature is invalid and the identity claimed is not the signer's."},
+		{DKIMBadName, GroupSpoof, 2.0, "d= or s= is not a valid DNS name (NUL, spaces, empty labels): a parser confusion attempt, never looked up."},
+		{DKIMNotVerified, GroupInfo, 0, "Signatures beyond the verification cap are reported, not verified (RFC 6376 §6.1)."},
+		{PTRPass, GroupConnection, -0.5, "The IP has a PTR name that resolves back to it (forward-confirmed reverse DNS, RFC 8601 §3 iprev)."},
+		{PTRFail, GroupConnection, 1.5, "PTR names exist but none resolves back to the IP: receivers' 'PTR does not match'."},
+		{PTRNone, GroupConnection, 1.5, "The IP has no PTR record: receivers' documentation gives such senders low trust (SpamAssassin RDNS_NONE 0.8, rspamd RDNS_NONE 2.0)."},
+		{PTRTempError, GroupConnection, 0, "Reverse lookup failed temporarily: weighs nothing, verdict incomplete."},
+		{PTRGeneric, GroupConnection, 1.5, "The PTR name looks like a residential or dynamic pool (embeds the IP, dyn, dsl, cable...): such hosts should relay through their provider (rspamd RDNS_DYNAMIC / HFILTER_HOSTNAME_*)."},
+		{PTRRelated, GroupConnection, -0.5, "The confirmed PTR name is in the sender's organizational domain: the good case in receivers' documentation."},
+		{HELOPass, GroupConnection, -0.25, "The HELO name resolves to the connecting IP."},
+		{HELOFail, GroupConnection, 0.5, "The HELO name resolves, but not to the connecting IP (common behind NAT and load balancers: weak)."},
+		{HELOInvalid, GroupConnection, 2.0, "The HELO is not a usable FQDN (localhost, bare IP, single label, unknown TLD, bad syntax; RFC 5321 §2.3.5, §4.1.4): rspamd HFILTER_HELO_* up to 4.5."},
+		{HELONone, GroupConnection, 1.5, "The HELO name does not resolve (rspamd HFILTER_HELO_NORES_A_OR_MX)."},
+		{HELOTempError, GroupConnection, 0, "HELO lookup failed temporarily: weighs nothing, verdict incomplete."},
+		{HELOOtherOrg, GroupConnection, 0.5, "The HELO names another organization than the sender's domain (weak: shared infrastructure is common)."},
+		{HELOMX, GroupConnection, -0.25, "The HELO is one of the sender domain's MX hosts, as receivers' documentation asks."},
+		{HostClaimOther, GroupSpoof, 3.0, "The PTR or HELO claims a host in the sender's organization that does not resolve back to the connecting IP."},
+		{FromNXDomain, GroupSender, 6.5, "The From domain does not exist: nobody can own it, so no reply can reach it (receivers: untrusted)."},
+		{MailFromNXDomain, GroupSender, 3.0, "The MAIL FROM domain does not exist (a bounce cannot be delivered; RFC 5321 §4.1.4 expects a usable reverse-path)."},
+		{RcptNXDomain, GroupSender, 6.5, "A recipient header domain (To/Cc) does not exist: receivers treat such mail as untrusted."},
+		{Authenticated, GroupSender, -10.0, "The client authenticated (SMTP AUTH on a connector): the receiver's configuration trusts it whatever PTR, HELO or SPF say."},
+		{EnvelopeControl, GroupSpoof, 8.5, "NUL or control bytes in MAIL FROM or HELO: malformed input that components may truncate differently."},
+		{EnvelopeSyntax, GroupSpoof, 2.0, "MAIL FROM is not a valid address (RFC 5321 §4.1.2)."},
+		{NullReversePathID, GroupInfo, 0, "Null reverse-path: the HELO identity stands for SPF and for DMARC's SPF alignment (RFC 7208 §2.4, RFC 7489 §3.1.2)."},
+		{FromMissing, GroupSpoof, 4.0, "No From header (RFC 5322 §3.6 requires exactly one): no sender can be authenticated."},
+		{FromMultiple, GroupSpoof, 8.5, "More than one From header (including 'From :' and case variants): DMARC and the reader may pick different ones (RFC 7489 §6.6.1)."},
+		{FromObsColon, GroupSpoof, 2.0, "From written with whitespace before the colon (obsolete, RFC 5322 §4.5.3): parsed differently by different software."},
+		{FromMultipleAddrs, GroupSpoof, 6.5, "From holds several addresses: which one DMARC checks and which one the reader sees is undefined (RFC 7489 §6.6.1)."},
+		{FromEmpty, GroupSpoof, 4.0, "From is empty or a group with no address: no sender to authenticate."},
+		{FromGroup, GroupSpoof, 2.0, "From is a group (RFC 5322 §3.4): not a sender."},
+		{FromUnparsable, GroupSpoof, 4.0, "From cannot be parsed as an address: what a reader sees cannot be authenticated."},
+		{FromRoute, GroupSpoof, 6.5, "From uses obsolete route syntax <@a:user@b> (RFC 5322 §4.4): clients disagree on which domain it names."},
+		{FromNoDomain, GroupSpoof, 4.0, "From has no domain part."},
+		{FromBadDomain, GroupSpoof, 4.0, "The From domain is not a valid DNS name (NUL, spaces, empty labels, encoded words)."},
+		{FromDisplayAddress, GroupSpoof, 8.5, "The display name, a comment or the quoted local part holds an address in another organization: the reader sees that address, DMARC checks the real one."},
+		{FromEncodedAddress, GroupSpoof, 8.5, "An encoded-word inside the address itself (RFC 2047 §5 forbids it): decoding clients show another address."},
+		{FromControlBytes, GroupSpoof, 8.5, "NUL or control bytes in From: components truncate it differently."},
+		{Smuggling, GroupSpoof, 8.5, "The body holds an end-of-data sequence made with a bare LF or CR: how a second, unauthenticated message rides inside an authenticated one (SMTP smuggling, 2023)."},
+		{ARCPass, GroupInfo, 0, "The ARC chain validates (RFC 8617 §5.2); it carries weight only when its sealer is trusted."},
+		{ARCFail, GroupForward, 0.5, "The ARC chain is broken (RFC 8617 §5.2): a forwarding claim that does not hold."},
+		{ARCTrusted, GroupForward, -1.0, "A trusted forwarder sealed a passing chain; the original authentication it recorded (RFC 8617 §7.2) stands for the message."},
+		{ARCUntrusted, GroupInfo, 0, "The chain validates but its sealer is not a trusted forwarder: it rescues nothing."},
+		{ARCTempError, GroupForward, 0, "An ARC key lookup failed temporarily: weighs nothing, verdict incomplete."},
+		{UpstreamTrusted, GroupForward, -1.0, "A trusted relay's own Authentication-Results, on a message it really handed over, carries the original verdict (RFC 8601 §5)."},
+		{UpstreamForged, GroupSpoof, 8.5, "An Authentication-Results header names a trusted authserv-id but the connection is not from that forwarder: a forgery (RFC 8601 §5)."},
+		{Forwarded, GroupInfo, 0, "The message was forwarded (list, SRS, Resent-*, other organization's relay): explains SPF or DKIM failures."},
+		{Automated, GroupInfo, 0, "Automated mail (RFC 3834 Auto-Submitted, bulk, helpdesk mailers): do not auto-reply. Not a trust signal."},
+		{HeaderLimit, GroupMessage, 3.0, "The header block exceeds a configured limit (size, fields or line length): evaluated on what was read."},
+		{NoHeader, GroupMessage, 6.5, "The input is not an Internet message (no header fields)."},
+		{Malformed, GroupMessage, 1.0, "Header lines that are neither fields nor continuations."},
+		{HeaderNUL, GroupMessage, 2.0, "NUL bytes in the header block."},
+		{BareCRHeader, GroupMessage, 1.0, "Bare CR in the header block: components split lines differently."},
+		{DNSBudget, GroupMessage, 1.0, "The message required more DNS questions than the configured budget."},
+		{Deadline, GroupInfo, 0, "The evaluation deadline ended some checks: the verdict is partial and incomplete."},
+		{TooManyDKIM, GroupMessage, 0.5, "More DKIM signatures than the verification cap."},
+		{TooManyARC, GroupMessage, 1.0, "More ARC sets than RFC 8617 §4.2.1 allows (50)."},
+	}
+	return s
+}
+
+// defaultCaps bounds group totals: connection hygiene alone can make a
+// message suspicious, never untrusted.
+func defaultCaps() map[Group]float64 {
+	return map[Group]float64{GroupConnection: 4.0}
+}
+
+// sortReasons orders reasons by descending absolute weight, then code.
+func sortReasons(r []Reason) {
+	sort.SliceStable(r, func(i, j int) bool {
+		ai, aj := abs(r[i].Weight), abs(r[j].Weight)
+		if ai != aj {
+			return ai > aj
+		}
+		return r[i].Code < r[j].Code
+	})
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}

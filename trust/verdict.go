@@ -1,0 +1,237 @@
+package trust
+
+import (
+	"encoding/json"
+
+	"github.com/mailtrust/mailtrust/dkim"
+	"github.com/mailtrust/mailtrust/dmarc"
+	"github.com/mailtrust/mailtrust/forward"
+	"github.com/mailtrust/mailtrust/helo"
+	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/ptr"
+	"github.com/mailtrust/mailtrust/spf"
+)
+
+// Reason is one signal that contributed to a verdict.
+type Reason struct {
+	Code   Code    `json:"code"`
+	Weight float64 `json:"weight"`
+	Detail string  `json:"detail,omitempty"`
+}
+
+// Verdict is the outcome of evaluating one message: a level, the score it
+// comes from, the reasons behind it, and every check's typed result.
+// Its JSON form is the verdict line of the replay corpus format.
+type Verdict struct {
+	Level Level
+	Score float64
+	// Incomplete reports that a temporary DNS failure or the deadline left
+	// something undecided: defer the message rather than reject it.
+	Incomplete bool
+	// Reasons are sorted by descending absolute weight.
+	Reasons []Reason
+
+	SPF   spf.Result
+	DKIM  []dkim.Result // one per DKIM-Signature, top to bottom
+	DMARC dmarc.Result
+	ARC   forward.ARCResult
+	PTR   ptr.Result
+	HELO  helo.Result
+	// Forward reports forwarding detected without ARC.
+	Forward forward.Forwarding
+	// Original is the authentication carried across trusted forwarding,
+	// nil when none was accepted.
+	Original *forward.Original
+	// Automated flags mail that must not be auto-answered.
+	Automated forward.Automated
+	// From is the From identity as the reader sees it.
+	From message.From
+	// Disposition is what the From domain's owner asks for this message
+	// (RFC 7489 §6.6.4): none, quarantine or reject; "" without a policy.
+	Disposition dmarc.Policy
+	// AuthenticationResults is an RFC 8601 header field, name included,
+	// without the final CRLF.
+	AuthenticationResults string
+}
+
+// Has reports whether the verdict gave reason code c.
+func (v *Verdict) Has(c Code) bool {
+	for _, r := range v.Reasons {
+		if r.Code == c {
+			return true
+		}
+	}
+	return false
+}
+
+type jsonSPF struct {
+	Result    string `json:"result"`
+	Domain    string `json:"domain,omitempty"`
+	Identity  string `json:"identity,omitempty"`
+	Mechanism string `json:"mechanism,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+type jsonDKIM struct {
+	Result    string `json:"result"`
+	Domain    string `json:"domain"`
+	Selector  string `json:"selector"`
+	Algorithm string `json:"algorithm,omitempty"`
+	KeyBits   int    `json:"key_bits,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+type jsonDMARC struct {
+	Result      string `json:"result"`
+	Domain      string `json:"domain,omitempty"`
+	Policy      string `json:"policy,omitempty"`
+	Disposition string `json:"disposition,omitempty"`
+	Aligned     string `json:"aligned,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+type jsonARC struct {
+	Result   string        `json:"result"`
+	Sets     int           `json:"sets,omitempty"`
+	Sealer   string        `json:"sealer,omitempty"`
+	Failed   int           `json:"failed_instance,omitempty"`
+	Reason   string        `json:"reason,omitempty"`
+	Original *jsonOriginal `json:"original,omitempty"`
+}
+
+type jsonOriginal struct {
+	Via       string `json:"via"`
+	Forwarder string `json:"forwarder"`
+	SPF       string `json:"spf,omitempty"`
+	DKIM      string `json:"dkim,omitempty"`
+	DMARC     string `json:"dmarc,omitempty"`
+}
+
+type jsonPTR struct {
+	Result  string   `json:"result"`
+	Names   []string `json:"names"`
+	Generic bool     `json:"generic"`
+	Reason  string   `json:"reason,omitempty"`
+}
+
+type jsonHELO struct {
+	Result string `json:"result"`
+	Name   string `json:"name,omitempty"`
+	Code   string `json:"code,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+type jsonSignal struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail,omitempty"`
+}
+
+type jsonForward struct {
+	Forwarded      bool         `json:"forwarded"`
+	OriginalSender string       `json:"original_sender,omitempty"`
+	Requester      string       `json:"requester,omitempty"`
+	Signals        []jsonSignal `json:"signals,omitempty"`
+}
+
+type jsonAutomated struct {
+	Automated bool         `json:"automated"`
+	Signals   []jsonSignal `json:"signals,omitempty"`
+}
+
+type jsonVerdict struct {
+	ID                    string        `json:"id,omitempty"`
+	Verdict               Level         `json:"verdict"`
+	Score                 float64       `json:"score"`
+	Incomplete            bool          `json:"incomplete"`
+	From                  string        `json:"from,omitempty"`
+	SPF                   jsonSPF       `json:"spf"`
+	DKIM                  []jsonDKIM    `json:"dkim"`
+	DMARC                 jsonDMARC     `json:"dmarc"`
+	ARC                   jsonARC       `json:"arc"`
+	PTR                   jsonPTR       `json:"ptr"`
+	HELO                  jsonHELO      `json:"helo"`
+	Forward               jsonForward   `json:"forward"`
+	Automated             jsonAutomated `json:"automated"`
+	Disposition           string        `json:"disposition,omitempty"`
+	Reasons               []Reason      `json:"reasons"`
+	AuthenticationResults string        `json:"authentication_results,omitempty"`
+}
+
+// MarshalJSON encodes the verdict line of the corpus format (CORPUS.md).
+func (v *Verdict) MarshalJSON() ([]byte, error) { return json.Marshal(v.view("")) }
+
+// JSONLine encodes the verdict line with the case id first.
+func (v *Verdict) JSONLine(id string) ([]byte, error) { return json.Marshal(v.view(id)) }
+
+func signals(s []forward.Signal) []jsonSignal {
+	out := make([]jsonSignal, 0, len(s))
+	for _, x := range s {
+		out = append(out, jsonSignal{x.Code, x.Detail})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func (v *Verdict) view(id string) jsonVerdict {
+	j := jsonVerdict{
+		ID:         id,
+		Verdict:    v.Level,
+		Score:      round2(v.Score),
+		Incomplete: v.Incomplete,
+		From:       v.From.Address,
+		SPF: jsonSPF{
+			Result: string(v.SPF.Status), Domain: v.SPF.Domain, Identity: string(v.SPF.Identity),
+			Mechanism: v.SPF.Mechanism, Reason: v.SPF.Reason,
+		},
+		DKIM: make([]jsonDKIM, 0, len(v.DKIM)),
+		DMARC: jsonDMARC{
+			Result: string(v.DMARC.Status), Domain: v.DMARC.Domain, Policy: string(v.DMARC.Policy),
+			Disposition: string(v.DMARC.Disposition), Reason: v.DMARC.Reason,
+		},
+		ARC:  jsonARC{Result: string(v.ARC.Status), Sets: len(v.ARC.Sets), Failed: v.ARC.FailedInstance, Reason: v.ARC.Reason},
+		PTR:  jsonPTR{Result: string(v.PTR.Status), Names: v.PTR.Names, Generic: v.PTR.Generic, Reason: v.PTR.Reason},
+		HELO: jsonHELO{Result: string(v.HELO.Status), Name: v.HELO.Name, Code: v.HELO.Code, Reason: v.HELO.Reason},
+		Forward: jsonForward{
+			Forwarded: v.Forward.Forwarded, OriginalSender: v.Forward.OriginalSender,
+			Requester: v.Forward.Requester, Signals: signals(v.Forward.Signals),
+		},
+		Automated:             jsonAutomated{Automated: v.Automated.Automated, Signals: signals(v.Automated.Signals)},
+		Disposition:           string(v.Disposition),
+		Reasons:               v.Reasons,
+		AuthenticationResults: v.AuthenticationResults,
+	}
+	if j.PTR.Names == nil {
+		j.PTR.Names = []string{}
+	}
+	if j.Reasons == nil {
+		j.Reasons = []Reason{}
+	}
+	switch {
+	case v.DMARC.DKIMAligned != "":
+		j.DMARC.Aligned = "dkim:" + v.DMARC.DKIMAligned
+	case v.DMARC.SPFAligned:
+		j.DMARC.Aligned = "spf:" + v.SPF.Domain
+	}
+	if n := len(v.ARC.Sets); n > 0 {
+		j.ARC.Sealer = v.ARC.Sets[n-1].SealDomain
+	}
+	if o := v.Original; o != nil {
+		j.ARC.Original = &jsonOriginal{Via: o.Via, Forwarder: o.Forwarder, SPF: o.SPF, DKIM: o.DKIM, DMARC: o.DMARC}
+	}
+	for _, d := range v.DKIM {
+		j.DKIM = append(j.DKIM, jsonDKIM{
+			Result: string(d.Status), Domain: d.Domain, Selector: d.Selector,
+			Algorithm: d.Algorithm, KeyBits: d.KeyBits, Reason: d.Reason,
+		})
+	}
+	return j
+}
+
+func round2(f float64) float64 {
+	if f < 0 {
+		return -float64(int64(-f*100+0.5)) / 100
+	}
+	return float64(int64(f*100+0.5)) / 100
+}
