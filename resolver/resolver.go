@@ -12,12 +12,18 @@
 //   - a permanent failure (a malformed answer, a CNAME loop), wrapped
 //     [ErrPermanent].
 //
-// Implementations: [System] (the host's resolver, the zero-configuration
-// default), [Client] (a wire client on github.com/miekg/dns), [Cache] (TTL
-// and negative caching, singleflight), [Zone] (RFC 1035 master files, for
-// offline replay) and [Recorder] (writes what it saw as a master file).
+// Implementations: [System] (the host's resolver through *net.Resolver),
+// [Client] (a stub resolver on github.com/miekg/dns that talks to
+// recursive servers), [Zone] (RFC 1035 master files, for offline replay).
+// Wrappers: [Cache] (TTL and negative caching after RFC 2308, shared by
+// many messages; [Default] is a Cache over System), [Memo] (one consistent
+// view of DNS and a query budget for the evaluation of one message) and
+// [Recorder] (writes what it saw as a master file a Zone can replay).
+// Package resolvertest runs a Zone as a DNS server on the loopback
+// interface, for tests that need the wire.
 //
-// The package knows nothing of mail.
+// What it does not do: recursion from the root (Client needs a recursive
+// server), DNSSEC validation, anything about mail.
 package resolver
 
 import (
@@ -56,6 +62,34 @@ type Answer struct {
 	// TTL of the records and aliases, or for a negative answer the SOA
 	// minimum (RFC 2308 §5).
 	TTL uint32
+	// SOA is, for a negative answer (NXDOMAIN or NODATA), the SOA record
+	// of the zone that gave it (RFC 2308 §3), when known; nil otherwise.
+	SOA *dns.SOA
+}
+
+// clone returns a copy of a that callers may change without touching a
+// shared answer; the records themselves are shared.
+func (a *Answer) clone() *Answer {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
+}
+
+// Question is a DNS question of class IN: a fully qualified, lower-case
+// name and a type.
+type Question struct {
+	Name string
+	Type uint16
+}
+
+// String is "name TYPE".
+func (q Question) String() string { return q.Name + " " + TypeString(q.Type) }
+
+// question normalizes name and qtype into a Question.
+func question(name string, qtype uint16) Question {
+	return Question{Name: Fqdn(name), Type: qtype}
 }
 
 // NXDomain reports whether the name does not exist (RFC 2308 §2.1).
@@ -85,14 +119,26 @@ var (
 
 // Error describes a failed question.
 type Error struct {
+	// Name and Type are the question asked (not the alias being followed
+	// when the failure happened).
 	Name   string
 	Type   uint16
 	Rcode  int    // the server's rcode, or -1 when no answer came
 	Reason string // short, human-readable
 	Kind   error  // ErrTemporary or ErrPermanent
 	Err    error  // underlying cause, may be nil
+	// CNAMEs are the aliases followed before the failure, when known: it
+	// happened at the target of the last one. A recursive server that
+	// fails along a chain usually hides it, so this is often empty.
+	CNAMEs []*dns.CNAME
 }
 
+// contextError is the error of a question abandoned because ctx ended.
+func contextError(q Question, err error) error {
+	return &Error{Name: q.Name, Type: q.Type, Rcode: -1, Reason: "context ended", Kind: ErrTemporary, Err: err}
+}
+
+// Error formats the question, the kind of failure and its reason.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("%s: %s %s: %s", e.Kind, strings.TrimSuffix(e.Name, "."), TypeString(e.Type), e.Reason)
 	if e.Err != nil {
@@ -131,7 +177,9 @@ func Fqdn(name string) string {
 // CheckName validates a name before it is asked (RFC 1035 §2.3.4: labels of
 // 1 to 63 octets, 255 in all). Names built from message content (a DKIM
 // d= and s=, a HELO) pass through here so that empty labels, NUL bytes or
-// spaces are refused rather than sent or silently cut.
+// spaces are refused rather than sent or silently cut. The octets that are
+// special in master files (RFC 1035 §5.1) are refused too, so that every
+// name asked can be written to and read back from a zone file unchanged.
 func CheckName(name string) error {
 	n := strings.TrimSuffix(name, ".")
 	if n == "" {
@@ -149,7 +197,7 @@ func CheckName(name string) error {
 		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
-			if c <= ' ' || c >= 0x7f || c == '\\' || c == '"' || c == '(' || c == ')' || c == ';' || c == '@' || c == '$' {
+			if c <= ' ' || c >= 0x7f || c == '\\' || c == '"' || c == '\'' || c == '(' || c == ')' || c == ';' || c == '@' || c == '$' {
 				return fmt.Errorf("invalid octet %q in label", c)
 			}
 		}

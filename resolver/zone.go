@@ -30,7 +30,8 @@ const (
 	FaultTimeout
 )
 
-// DefaultNegativeTTL is the TTL of negative answers from a zone without SOA.
+// DefaultNegativeTTL is the TTL, in seconds, of a negative answer that came
+// without an SOA to take it from (RFC 2308 §5).
 const DefaultNegativeTTL = 300
 
 // Zone answers from records held in memory, typically read from RFC 1035
@@ -38,9 +39,12 @@ const DefaultNegativeTTL = 300
 // and none below it does not exist (NXDOMAIN); a name with records of other
 // types, or with names below it (an empty non-terminal, RFC 8020), answers
 // NODATA. Wildcards (RFC 4592) and CNAMEs (RFC 1034 §3.6.2) are followed.
+// A negative answer reports the SOA of the closest enclosing apex the zone
+// holds, and lives min(SOA TTL, SOA MINIMUM), DefaultNegativeTTL without
+// one (RFC 2308 §5).
 //
-// Build a Zone with NewZone, Add, SetFault and ReadMasterFile; once built it
-// is read-only and safe for concurrent use.
+// Build a Zone with NewZone (or from the zero value), Add, SetFault and
+// ReadMasterFile; once built it is read-only and safe for concurrent use.
 type Zone struct {
 	// Timeout bounds how long a FaultTimeout question waits when the
 	// context has no earlier deadline. Zero means one second.
@@ -49,6 +53,18 @@ type Zone struct {
 	names  map[string]map[uint16][]dns.RR // owner → type → records
 	exists map[string]bool                // owners and all their ancestors
 	faults map[string]Fault
+	seen   map[string]bool // rrKey of every record held
+}
+
+// rrKey identifies a record by its text form without TTL, so that equal
+// records compare equal whatever their TTL (RFC 2181 §5.2).
+func rrKey(rr dns.RR) string {
+	h := rr.Header()
+	ttl := h.Ttl
+	h.Ttl = 0
+	k := rr.String()
+	h.Ttl = ttl
+	return k
 }
 
 // NewZone returns an empty zone: every name is NXDOMAIN.
@@ -57,6 +73,17 @@ func NewZone() *Zone {
 		names:  map[string]map[uint16][]dns.RR{},
 		exists: map[string]bool{},
 		faults: map[string]Fault{},
+		seen:   map[string]bool{},
+	}
+}
+
+// init makes the zero Zone usable.
+func (z *Zone) init() {
+	if z.names == nil {
+		z.names = map[string]map[uint16][]dns.RR{}
+		z.exists = map[string]bool{}
+		z.faults = map[string]Fault{}
+		z.seen = map[string]bool{}
 	}
 }
 
@@ -74,8 +101,18 @@ func LoadZone(path string) (*Zone, error) {
 	return z, nil
 }
 
-// Add adds a record. Owner names are compared case-insensitively.
+// Add adds a record. Owner names are compared case-insensitively; a record
+// equal to one already held, TTL aside, is dropped (RFC 2181 §5: an RRset
+// holds no duplicates), so that loading the same data twice is harmless.
+// A second, different CNAME or SOA at a name is dropped too: there can be
+// only one (RFC 2181 §10.1, RFC 1035 §5.2); ReadMasterFile reports it.
 func (z *Zone) Add(rr dns.RR) {
+	z.add(rr)
+}
+
+// add is Add reporting whether rr was a second CNAME or SOA.
+func (z *Zone) add(rr dns.RR) (conflict bool) {
+	z.init()
 	h := rr.Header()
 	owner := Fqdn(h.Name)
 	h.Name = owner
@@ -84,6 +121,14 @@ func (z *Zone) Add(rr dns.RR) {
 		types = map[uint16][]dns.RR{}
 		z.names[owner] = types
 	}
+	key := rrKey(rr)
+	if z.seen[key] {
+		return false
+	}
+	if (h.Rrtype == dns.TypeCNAME || h.Rrtype == dns.TypeSOA) && len(types[h.Rrtype]) > 0 {
+		return true
+	}
+	z.seen[key] = true
 	types[h.Rrtype] = append(types[h.Rrtype], rr)
 	for n := owner; ; {
 		z.exists[n] = true
@@ -96,10 +141,12 @@ func (z *Zone) Add(rr dns.RR) {
 			n = "."
 		}
 	}
+	return false
 }
 
 // SetFault makes every question at name fail with f.
 func (z *Zone) SetFault(name string, f Fault) {
+	z.init()
 	z.faults[Fqdn(name)] = f
 }
 
@@ -142,10 +189,21 @@ func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
 			z.SetFault(name, FaultTimeout)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("resolver: zone %s: %w", filename, err)
+	}
 	zp := dns.NewZoneParser(bytes.NewReader(data), Fqdn(origin), filename)
 	zp.SetDefaultTTL(3600)
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		z.Add(rr)
+		// The parser also accepts records without data (the RFC 2136
+		// §2.5 update forms: "name TXT" alone); a zone holds none, so a
+		// record must read back from its own text form.
+		if _, err := dns.NewRR(rr.String()); err != nil {
+			return fmt.Errorf("resolver: zone %s: incomplete record %q: %w", filename, rr.String(), err)
+		}
+		if z.add(rr) {
+			return fmt.Errorf("resolver: zone %s: second %s at %s", filename, TypeString(rr.Header().Rrtype), rr.Header().Name)
+		}
 	}
 	if err := zp.Err(); err != nil {
 		return fmt.Errorf("resolver: zone %s: %w", filename, err)
@@ -156,24 +214,42 @@ func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
 // maxCNAMEs bounds alias chains; longer chains are treated as loops.
 const maxCNAMEs = 8
 
-// Lookup implements Resolver.
+// Lookup implements Resolver. A FaultServfail met at the name or along its
+// CNAME chain fails with ErrTemporary at once; a FaultTimeout waits for ctx
+// or Timeout, then fails with ErrTemporary.
 func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+	q := question(name, qtype)
+	if err := ctx.Err(); err != nil {
+		return nil, contextError(q, err)
+	}
+	ans, f, err := z.Resolve(name, qtype)
+	switch f {
+	case FaultServfail:
+		return nil, &Error{Name: q.Name, Type: qtype, Rcode: dns.RcodeServerFailure, Reason: "SERVFAIL", Kind: ErrTemporary, CNAMEs: ans.CNAMEs}
+	case FaultTimeout:
+		return nil, z.wait(ctx, q.Name, qtype, ans.CNAMEs)
+	}
+	return ans, err
+}
+
+// Resolve answers like Lookup but never waits: when the question meets a
+// fault, at the name or along its CNAME chain, it returns that fault with
+// an Answer holding only the aliases followed to the faulty name (its
+// Target), so that a server built on the Zone (package resolvertest) can
+// reply SERVFAIL or stay silent. The error is non-nil only for an invalid
+// name or a CNAME loop, and wraps ErrPermanent; the Answer is then nil.
+func (z *Zone) Resolve(name string, qtype uint16) (*Answer, Fault, error) {
 	qname := Fqdn(name)
 	if err := CheckName(qname); err != nil && qname != "." {
-		return nil, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "invalid name", Kind: ErrPermanent, Err: err}
+		return nil, NoFault, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "invalid name", Kind: ErrPermanent, Err: err}
 	}
 	ans := &Answer{Name: qname, Type: qtype, Rcode: dns.RcodeSuccess, TTL: ^uint32(0)}
 	seen := map[string]bool{}
 	cur := qname
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "context ended", Kind: ErrTemporary, Err: err}
-		}
-		switch z.faults[cur] {
-		case FaultServfail:
-			return nil, &Error{Name: qname, Type: qtype, Rcode: dns.RcodeServerFailure, Reason: "SERVFAIL", Kind: ErrTemporary}
-		case FaultTimeout:
-			return nil, z.wait(ctx, qname, qtype)
+		if f := z.faults[cur]; f != NoFault {
+			ans.Records, ans.TTL = nil, 0
+			return ans, f, nil
 		}
 		types, owner := z.find(cur)
 		if rrs := types[qtype]; len(rrs) > 0 {
@@ -185,11 +261,13 @@ func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, 
 				ans.Records = append(ans.Records, rr)
 				ans.TTL = min(ans.TTL, rr.Header().Ttl)
 			}
-			return ans, nil
+			return ans, NoFault, nil
 		}
 		if c, ok := first(types[dns.TypeCNAME]).(*dns.CNAME); ok && qtype != dns.TypeCNAME {
+			// RFC 1034 §3.6.2: follow the alias; a chain longer than
+			// maxCNAMEs is treated as the loop it most likely is.
 			if seen[cur] || len(ans.CNAMEs) >= maxCNAMEs {
-				return nil, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "CNAME loop", Kind: ErrPermanent}
+				return nil, NoFault, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "CNAME loop", Kind: ErrPermanent}
 			}
 			seen[cur] = true
 			if owner != cur {
@@ -204,8 +282,10 @@ func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, 
 		if types == nil && !z.exists[cur] {
 			ans.Rcode = dns.RcodeNameError
 		}
-		ans.TTL = min(ans.TTL, z.negativeTTL(cur))
-		return ans, nil
+		// RFC 2308 §5: a negative answer lives min(SOA TTL, SOA MINIMUM).
+		ans.SOA = z.soa(cur)
+		ans.TTL = min(ans.TTL, negativeTTL(ans.SOA))
+		return ans, NoFault, nil
 	}
 }
 
@@ -233,13 +313,15 @@ func (z *Zone) find(name string) (map[uint16][]dns.RR, string) {
 	return nil, name
 }
 
-func (z *Zone) negativeTTL(name string) uint32 {
+// soa returns the SOA record of the closest enclosing zone apex held, or
+// nil.
+func (z *Zone) soa(name string) *dns.SOA {
 	for n := name; ; {
 		if soa, ok := first(z.names[n][dns.TypeSOA]).(*dns.SOA); ok {
-			return min(soa.Minttl, soa.Hdr.Ttl)
+			return soa
 		}
 		if n == "." {
-			return DefaultNegativeTTL
+			return nil
 		}
 		i := strings.IndexByte(n, '.')
 		n = n[i+1:]
@@ -249,7 +331,16 @@ func (z *Zone) negativeTTL(name string) uint32 {
 	}
 }
 
-func (z *Zone) wait(ctx context.Context, name string, qtype uint16) error {
+// negativeTTL is the cache time of a negative answer that came with soa
+// (RFC 2308 §5), DefaultNegativeTTL without one.
+func negativeTTL(soa *dns.SOA) uint32 {
+	if soa == nil {
+		return DefaultNegativeTTL
+	}
+	return min(soa.Minttl, soa.Hdr.Ttl)
+}
+
+func (z *Zone) wait(ctx context.Context, name string, qtype uint16, chain []*dns.CNAME) error {
 	d := z.Timeout
 	if d <= 0 {
 		d = time.Second
@@ -260,7 +351,7 @@ func (z *Zone) wait(ctx context.Context, name string, qtype uint16) error {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-	return &Error{Name: name, Type: qtype, Rcode: -1, Reason: "timeout", Kind: ErrTemporary, Err: ctx.Err()}
+	return &Error{Name: name, Type: qtype, Rcode: -1, Reason: "timeout", Kind: ErrTemporary, Err: ctx.Err(), CNAMEs: chain}
 }
 
 func first(rrs []dns.RR) dns.RR {

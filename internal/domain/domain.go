@@ -4,6 +4,8 @@
 package domain
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
@@ -75,4 +77,55 @@ func Reserved(name string) bool {
 		return true
 	}
 	return false
+}
+
+// ErrInvalid is wrapped by Valid's errors.
+var ErrInvalid = errors.New("domain: invalid name")
+
+// Valid reports whether name, as written in mail, is a usable DNS name for
+// a mail domain: RFC 5321 §4.1.2 sub-domain syntax (letters, digits and
+// inner hyphens), RFC 1035 §2.3.4 limits (labels of 1 to 63 octets, 253 in
+// all), and a top-level label that is not all digits, so that an IP address
+// written without brackets is not taken for a name (RFC 3696 §2). One
+// trailing dot and any letter case are accepted, as Normalize removes them.
+//
+// Valid checks syntax only and never asks DNS. Internationalized names
+// must be in A-label form ("xn--"); U-labels are refused, since converting
+// them (RFC 8616 §4) is not done here.
+func Valid(name string) error {
+	n := strings.TrimSuffix(name, ".")
+	if n == "" {
+		return fmt.Errorf("%w: empty name", ErrInvalid)
+	}
+	if len(n) > 253 {
+		return fmt.Errorf("%w: longer than 253 octets", ErrInvalid)
+	}
+	labels := strings.Split(n, ".")
+	for _, l := range labels {
+		if l == "" {
+			return fmt.Errorf("%w: empty label in %q", ErrInvalid, name)
+		}
+		if len(l) > 63 {
+			return fmt.Errorf("%w: label longer than 63 octets", ErrInvalid)
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			switch {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			case c == '-':
+				if i == 0 || i == len(l)-1 {
+					return fmt.Errorf("%w: label %q starts or ends with a hyphen", ErrInvalid, l)
+				}
+			case c >= 0x80:
+				return fmt.Errorf("%w: non-ASCII octet in %q (not an A-label)", ErrInvalid, name)
+			default:
+				return fmt.Errorf("%w: invalid octet %q in %q", ErrInvalid, c, name)
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	if strings.Trim(tld, "0123456789") == "" {
+		return fmt.Errorf("%w: all-numeric top-level label in %q", ErrInvalid, name)
+	}
+	return nil
 }

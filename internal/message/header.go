@@ -1,9 +1,23 @@
-// Package message reads the header block of an Internet message (RFC 5322)
-// once, bounded, keeping each field's raw bytes for DKIM and ARC
-// canonicalization (RFC 6376 §3.4) and the anomalies an attacker relies on
-// (bare CR or LF, NUL, obsolete "Name :" syntax), and extracts addresses the
-// way a reader's mail client shows them. Every check that looks at headers
-// uses it, so that they all read the same message the same way.
+// Package message reads an Internet message (RFC 5322) the way every check
+// of mailtrust must read it, once and alike, so that no two components see
+// different senders ("Composition Kills", USENIX Security 2020):
+//
+//   - ReadHeader reads the header block once, bounded, keeping each field's
+//     raw bytes for DKIM and ARC canonicalization (RFC 6376 §3.4) and the
+//     anomalies an attacker relies on (bare CR or LF, NUL, obsolete
+//     "Name :" syntax);
+//   - ParseAddressList parses RFC 5322 §3.4 address lists, obsolete syntax
+//     (§4.4) and RFC 2047 display names included, flagging what readers
+//     disagree on;
+//   - ParseFrom gives the From identity DMARC evaluates (RFC 7489 §6.6.1)
+//     with stable Problem codes; Addresses does the same for other address
+//     fields, CheckEnvelope for MAIL FROM and HELO;
+//   - SmugglingScanner scans the streamed body for SMTP smuggling
+//     end-of-data sequences.
+//
+// It reports facts only: it asks no DNS, decides no DMARC result and
+// weighs nothing. Display names in charsets other than UTF-8 and Latin-1
+// are decoded to their ASCII octets only.
 package message
 
 import (
@@ -21,8 +35,9 @@ type Limits struct {
 	MaxHeaderBytes int
 	// MaxFields bounds the number of fields. Default 1000.
 	MaxFields int
-	// MaxLineLength bounds one physical line. RFC 5322 §2.1.1 allows
-	// 998 octets; default 64 KiB, since real mail exceeds the RFC.
+	// MaxLineLength bounds one physical line, not counting its CRLF or
+	// LF ending, as RFC 5322 §2.1.1 counts its 998 octets; default 64 KiB,
+	// since real mail exceeds the RFC.
 	MaxLineLength int
 }
 
@@ -74,17 +89,19 @@ type Field struct {
 // Value is the raw field body after the colon, without the final CRLF;
 // folding is kept.
 func (f *Field) Value() string {
-	i := bytes.IndexByte(f.Raw, ':')
+	i := bytes.IndexByte(f.Raw, ':') // the name holds no colon (RFC 5322 §2.2)
 	v := f.Raw[i+1:]
 	v = bytes.TrimSuffix(v, []byte("\r\n"))
 	return string(v)
 }
 
-// Unfolded is the field body unfolded (RFC 5322 §2.2.3) and trimmed.
+// Unfolded is the field body unfolded (RFC 5322 §2.2.3) and trimmed of
+// leading and trailing WSP. Only WSP is trimmed: a bare CR or other
+// control octet at either end stays visible to the caller.
 func (f *Field) Unfolded() string {
 	v := f.Value()
 	v = strings.ReplaceAll(v, "\r\n", "")
-	return strings.TrimSpace(v)
+	return strings.Trim(v, " \t")
 }
 
 // Anomalies are irregularities in the header block. None of them stops the
@@ -140,15 +157,21 @@ func (h *Header) Count(key string) int {
 // ReadHeader reads the header block from r up to and including the empty
 // line that ends it, leaving r at the first octet of the body. A message
 // with no empty line is all header. A line that is neither a field nor a
-// continuation ends the header block there (it is counted as Malformed and
-// left to the body), as most mail software does.
+// continuation ends the header block before it: it is counted as
+// Malformed and left unread in r, so that it belongs to the body, as most
+// mail software reads it. (The only exception is a line whose name-like
+// start is longer than r's buffer: it is consumed, since r cannot look
+// that far ahead.) A continuation line before the first field is counted
+// as Malformed and skipped.
 //
 // On a limit, the fields read so far are returned with the error; r is
-// then left inside the header block.
+// then left inside the header block. An error of r other than io.EOF is
+// returned as is.
 func ReadHeader(r *bufio.Reader, lim Limits) (*Header, error) {
 	lim = lim.withDefaults()
 	h := &Header{}
-	var cur []byte // the field being assembled
+	var cur []byte  // the field being assembled
+	var line []byte // the physical line, reused
 	flush := func() error {
 		if cur == nil {
 			return nil
@@ -161,24 +184,30 @@ func ReadHeader(r *bufio.Reader, lim Limits) (*Header, error) {
 		cur = nil
 		return nil
 	}
+	end := func() (*Header, error) {
+		if err := flush(); err != nil {
+			return h, err
+		}
+		if len(h.Fields) == 0 {
+			return h, ErrNoHeader
+		}
+		return h, nil
+	}
 	for {
-		line, err := readLine(r, lim.MaxLineLength)
-		if errors.Is(err, ErrLineTooLong) {
+		kind, err := peekLine(r)
+		switch {
+		case kind == lineNone && (err == nil || errors.Is(err, io.EOF)):
+			return end()
+		case kind == lineNone:
 			return h, err
+		case kind == lineMalformed:
+			h.Anomalies.Malformed++
+			return end()
 		}
-		if len(line) == 0 && err != nil {
-			if err == io.EOF {
-				if ferr := flush(); ferr != nil {
-					return h, ferr
-				}
-				if len(h.Fields) == 0 {
-					return h, ErrNoHeader
-				}
-				return h, nil
-			}
-			return h, err
+		line, err = readLine(r, line[:0], lim.MaxLineLength)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return h, err // ErrLineTooLong or a read error
 		}
-		// Peeked-but-not-consumed lines are handled below by Malformed.
 		h.Size += len(line)
 		if h.Size > lim.MaxHeaderBytes {
 			_ = flush()
@@ -189,55 +218,39 @@ func ReadHeader(r *bufio.Reader, lim Limits) (*Header, error) {
 			h.Anomalies.BareLF++
 		}
 		h.scan(body)
-		if len(body) == 0 { // the empty line: end of header
-			if ferr := flush(); ferr != nil {
-				return h, ferr
-			}
-			if len(h.Fields) == 0 {
-				return h, ErrNoHeader
-			}
-			return h, nil
+		if kind == lineLong && !isFieldStart(body) {
+			h.Anomalies.Malformed++
+			return end()
 		}
-		if body[0] == ' ' || body[0] == '\t' {
-			if cur != nil {
-				cur = append(cur, body...)
-				cur = append(cur, '\r', '\n')
+		switch kind {
+		case lineEmpty:
+			return end()
+		case lineContinuation:
+			if cur == nil {
+				h.Anomalies.Malformed++ // nothing to continue
 				continue
 			}
-			h.Anomalies.Malformed++ // continuation with nothing to continue
-			continue
-		}
-		if !isFieldStart(body) {
-			h.Anomalies.Malformed++
+			cur = append(cur, body...)
+			cur = append(cur, '\r', '\n')
+		default: // lineField, lineLong
 			if ferr := flush(); ferr != nil {
 				return h, ferr
 			}
-			// The rest, this line included, is body. We cannot unread
-			// the line, so the header ends after it; the caller loses a
-			// line of a body that was malformed anyway.
-			if len(h.Fields) == 0 {
-				return h, ErrNoHeader
-			}
-			return h, nil
-		}
-		if ferr := flush(); ferr != nil {
-			return h, ferr
-		}
-		cur = make([]byte, 0, len(body)+2)
-		cur = append(cur, body...)
-		cur = append(cur, '\r', '\n')
-		if err != nil { // EOF after a line without ending
-			continue
+			cur = make([]byte, 0, len(body)+2)
+			cur = append(cur, body...)
+			cur = append(cur, '\r', '\n')
 		}
 	}
 }
 
 func (h *Header) scan(b []byte) {
-	for i, c := range b {
+	for _, c := range b {
 		switch {
 		case c == 0:
 			h.Anomalies.NUL++
-		case c == '\r' && (i+1 >= len(b) || b[i+1] != '\n'):
+		case c == '\r':
+			// A line's own CR LF ending is cut off before scan, so every
+			// CR left inside is bare.
 			h.Anomalies.BareCR++
 		case c >= 0x80:
 			h.Anomalies.EightBit++
@@ -245,17 +258,75 @@ func (h *Header) scan(b []byte) {
 	}
 }
 
-// readLine reads one line including its ending, bounded by max octets.
-func readLine(r *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
+// lineKind classifies the next line before it is consumed.
+type lineKind int
+
+const (
+	lineNone         lineKind = iota // no more input
+	lineEmpty                        // CRLF or LF alone: end of header
+	lineContinuation                 // starts with WSP
+	lineField                        // field name, optional WSP, colon
+	lineMalformed                    // anything else
+	lineLong                         // undecided within the buffer
+)
+
+// peekLine classifies the next line by looking at its start without
+// consuming it, so that a malformed line can be left to the body.
+func peekLine(r *bufio.Reader) (lineKind, error) {
+	b, err := r.Peek(1)
+	if len(b) == 0 {
+		return lineNone, err
+	}
+	switch b[0] {
+	case ' ', '\t':
+		return lineContinuation, nil
+	case '\n':
+		return lineEmpty, nil
+	case '\r':
+		if b, _ := r.Peek(2); len(b) == 2 && b[1] == '\n' {
+			return lineEmpty, nil
+		}
+		return lineMalformed, nil // a line starting with a bare CR
+	}
+	// Start with what is buffered, so that a stream is not waited on for
+	// octets the answer does not need.
+	for n := max(r.Buffered(), 1); ; n *= 2 {
+		n = min(n, r.Size())
+		b, err := r.Peek(n)
+		switch fieldStart(b) {
+		case 1:
+			return lineField, nil
+		case -1:
+			return lineMalformed, nil
+		}
+		if len(b) < n { // the input ends inside a name: no colon
+			if err != nil && !errors.Is(err, io.EOF) {
+				return lineNone, err
+			}
+			return lineMalformed, nil
+		}
+		if n == r.Size() {
+			return lineLong, nil
+		}
+	}
+}
+
+// readLine appends one line including its ending to buf. The line may be
+// at most max octets without its ending (RFC 5322 §2.1.1 counts the limit
+// excluding CRLF); a longer one is cut to max octets with ErrLineTooLong.
+func readLine(r *bufio.Reader, buf []byte, max int) ([]byte, error) {
+	line := buf
 	for {
 		frag, err := r.ReadSlice('\n')
 		line = append(line, frag...)
-		if len(line) > max {
+		if len(line) > max+2 {
 			return line[:max], ErrLineTooLong
 		}
 		if err == bufio.ErrBufferFull {
 			continue
+		}
+		if body, _ := splitEnding(line); len(body) > max {
+			return line[:max], ErrLineTooLong
 		}
 		return line, err
 	}
@@ -276,17 +347,32 @@ func splitEnding(line []byte) ([]byte, string) {
 // US-ASCII except colon (RFC 5322 §2.2), optional WSP (obsolete syntax,
 // §4.5.3), then a colon.
 func isFieldStart(line []byte) bool {
+	return fieldStart(line) == 1
+}
+
+// fieldStart is isFieldStart on a prefix of a line: 1 for a field, -1 for
+// not a field, 0 when the prefix ends before the answer is known.
+func fieldStart(b []byte) int {
 	i := 0
-	for i < len(line) && line[i] > ' ' && line[i] < 0x7f && line[i] != ':' {
+	for i < len(b) && b[i] > ' ' && b[i] < 0x7f && b[i] != ':' {
 		i++
+	}
+	if i == len(b) {
+		return 0
 	}
 	if i == 0 {
-		return false
+		return -1
 	}
-	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
 		i++
 	}
-	return i < len(line) && line[i] == ':'
+	switch {
+	case i == len(b):
+		return 0
+	case b[i] == ':':
+		return 1
+	}
+	return -1
 }
 
 func newField(raw []byte) Field {

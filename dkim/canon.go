@@ -1,0 +1,430 @@
+package dkim
+
+import (
+	"bytes"
+	"crypto"
+	"fmt"
+	"hash"
+	"strings"
+
+	"github.com/mailtrust/mailtrust/internal/message"
+)
+
+// Canonicalization is a header or body canonicalization algorithm
+// (RFC 6376 §3.4).
+type Canonicalization string
+
+// The canonicalization algorithms of RFC 6376 §3.4.
+const (
+	Simple  Canonicalization = "simple"
+	Relaxed Canonicalization = "relaxed"
+)
+
+// ParseCanonicalization parses the value of a c= tag (RFC 6376 §3.5):
+// "header/body", or "header" alone, in which case the body algorithm is
+// simple. An empty value (c= absent) is simple/simple. Names are compared
+// case-insensitively; an unknown name is an error wrapping ErrUnsupported.
+func ParseCanonicalization(c string) (header, body Canonicalization, err error) {
+	if c == "" {
+		return Simple, Simple, nil
+	}
+	h, b, hasBody := strings.Cut(c, "/")
+	header, err = canonName(h)
+	if err != nil {
+		return "", "", err
+	}
+	body = Simple
+	if hasBody {
+		if body, err = canonName(b); err != nil {
+			return "", "", err
+		}
+	}
+	return header, body, nil
+}
+
+func canonName(s string) (Canonicalization, error) {
+	switch strings.ToLower(s) {
+	case "simple":
+		return Simple, nil
+	case "relaxed":
+		return Relaxed, nil
+	}
+	return "", fmt.Errorf("%w: canonicalization %q", ErrUnsupported, s)
+}
+
+// CanonicalHeader returns the header field raw canonicalized with c
+// (RFC 6376 §3.4.1, §3.4.2). raw is a whole field as message.Field.Raw
+// holds it: name, colon, value, folded lines, CRLF-terminated. The result
+// ends with CRLF. With Simple the result is raw itself (not a copy); an
+// unknown c is treated as Simple.
+func CanonicalHeader(c Canonicalization, raw []byte) []byte {
+	if c != Relaxed {
+		return raw
+	}
+	return appendRelaxedHeader(make([]byte, 0, len(raw)), raw)
+}
+
+// appendRelaxedHeader appends the relaxed form of raw to dst
+// (RFC 6376 §3.4.2): field name in lower case, no WSP around the colon,
+// lines unfolded, WSP runs reduced to one SP, WSP at the ends of the value
+// removed, CRLF appended.
+func appendRelaxedHeader(dst, raw []byte) []byte {
+	colon := -1
+	for i, c := range raw {
+		if c == ':' {
+			colon = i
+			break
+		}
+	}
+	name, value := raw, []byte(nil)
+	if colon >= 0 {
+		name, value = raw[:colon], raw[colon+1:]
+	}
+	// The name: lower case, WSP before the colon removed (the obsolete
+	// "Name :" syntax, RFC 5322 §4.5.3).
+	for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '\t') {
+		name = name[:len(name)-1]
+	}
+	for _, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	dst = append(dst, ':')
+	start := len(dst)
+	space := false
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		switch {
+		case c == '\r' && i+1 < len(value) && value[i+1] == '\n':
+			// Unfolding removes the CRLF; the WSP after it stays and
+			// counts as WSP.
+			i++
+		case c == '\n':
+			// A bare LF is read as CRLF, as everywhere else here.
+		case c == ' ' || c == '\t':
+			space = true
+		default:
+			if space && len(dst) > start {
+				dst = append(dst, ' ')
+			}
+			space = false
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '\r', '\n')
+}
+
+// StripSignatureValue returns a copy of raw, a whole DKIM-Signature (or
+// ARC-Message-Signature, ARC-Seal) header field, with the value of its b=
+// tag removed together with the whitespace around it (RFC 6376 §3.7: "with
+// the value of the "b=" tag (including all surrounding whitespace)
+// deleted"). Everything else, including "b=" itself, folding elsewhere and
+// the final CRLF, is kept byte for byte. A field without b= is returned
+// unchanged.
+func StripSignatureValue(raw []byte) []byte {
+	out := make([]byte, 0, len(raw))
+	colon := -1
+	for i, c := range raw {
+		if c == ':' {
+			colon = i
+			break
+		}
+	}
+	if colon < 0 {
+		return append(out, raw...)
+	}
+	end := len(raw)
+	if end-colon > 2 && raw[end-2] == '\r' && raw[end-1] == '\n' {
+		end -= 2 // the CRLF that ends the field is not part of the value
+	}
+	out = append(out, raw[:colon+1]...)
+	pos := colon + 1
+	for pos <= end {
+		semi := pos
+		for semi < end && raw[semi] != ';' {
+			semi++
+		}
+		spec := raw[pos:semi]
+		eq := -1
+		for i, c := range spec {
+			if c == '=' {
+				eq = i
+				break
+			}
+		}
+		if eq >= 0 && trimFWS(string(spec[:eq])) == "b" {
+			out = append(out, spec[:eq+1]...)
+		} else {
+			out = append(out, spec...)
+		}
+		if semi < end {
+			out = append(out, ';')
+		}
+		pos = semi + 1
+	}
+	return append(out, raw[end:]...)
+}
+
+// SelectHeaders returns the header fields a signature's h= list signs, in
+// h= order (RFC 6376 §5.4.2): for each name, compared case-insensitively,
+// the next instance not yet taken, starting from the bottom of the header.
+// A name with no instance left contributes nothing (RFC 6376 §3.5 h=:
+// "nonexistent header fields do not contribute to the signature
+// computation"), which is how oversigning protects against added fields.
+// The fields point into h.
+func SelectHeaders(h *message.Header, names []string) []*message.Field {
+	// Positions of each asked name, top to bottom; taken from the end.
+	pos := make(map[string][]int, len(names))
+	for _, n := range names {
+		pos[strings.ToLower(trimFWS(n))] = nil
+	}
+	for i := range h.Fields {
+		if p, ok := pos[h.Fields[i].Key]; ok {
+			pos[h.Fields[i].Key] = append(p, i)
+		}
+	}
+	out := make([]*message.Field, 0, len(names))
+	for _, n := range names {
+		k := strings.ToLower(trimFWS(n))
+		p := pos[k]
+		if len(p) == 0 {
+			continue
+		}
+		out = append(out, &h.Fields[p[len(p)-1]])
+		pos[k] = p[:len(p)-1]
+	}
+	return out
+}
+
+// bodyBufSize is the size of the buffer that gathers canonical body octets
+// before they are hashed, so that short runs (words, in relaxed) do not
+// each cost a hash call.
+const bodyBufSize = 4096
+
+// BodyHasher canonicalizes a message body as it is written and hashes it
+// (RFC 6376 §3.4.3, §3.4.4, §3.7), in constant memory. Line endings may be
+// CRLF or a bare LF, which is read as CRLF (RFC 6376 §5.3 lets a verifier
+// convert a message to the network form); a bare CR is an ordinary octet.
+//
+// A BodyHasher is not safe for concurrent use.
+type BodyHasher struct {
+	relaxed bool
+	h       hash.Hash
+	limit   int64 // octets to hash, < 0: all (no l=)
+	hashed  int64 // octets given to h
+	total   int64 // canonical octets, hashed or not
+
+	crlfs    int64 // line ends withheld: they may be trailing empty lines
+	cr       bool  // the last octet written was a CR, maybe half a CRLF
+	wsp      bool  // relaxed: WSP withheld inside the current line
+	lineOpen bool  // the current line has canonical content
+	emitted  bool  // some canonical content was produced
+	sum      []byte
+
+	n       int
+	buf     [bodyBufSize]byte
+	crlfs64 [128]byte // 64 CRLFs to emit withheld line ends from
+}
+
+// NewBodyHasher returns a BodyHasher for canonicalization c (Simple for
+// anything but Relaxed) and hash h, which must be available (crypto.SHA256
+// or crypto.SHA1). limit is the l= value: only the first limit octets of the
+// canonical body are hashed; limit < 0 means no l= (the whole body).
+func NewBodyHasher(c Canonicalization, h crypto.Hash, limit int64) *BodyHasher {
+	b := &BodyHasher{relaxed: c == Relaxed, h: h.New(), limit: limit}
+	for i := 0; i < len(b.crlfs64); i += 2 {
+		b.crlfs64[i], b.crlfs64[i+1] = '\r', '\n'
+	}
+	return b
+}
+
+// Write canonicalizes and hashes p. It never fails; after Sum it does
+// nothing.
+func (b *BodyHasher) Write(p []byte) (int, error) {
+	n := len(p)
+	if b.sum != nil {
+		return n, nil
+	}
+	if b.cr && len(p) > 0 {
+		b.cr = false
+		if p[0] == '\n' {
+			b.lineEnd()
+			p = p[1:]
+		} else {
+			b.content(b.crlfs64[:1]) // a lone CR
+		}
+	}
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if p[len(p)-1] == '\r' {
+				b.cr = true
+				p = p[:len(p)-1]
+			}
+			b.content(p)
+			break
+		}
+		line := p[:i]
+		if i > 0 && p[i-1] == '\r' {
+			line = p[:i-1]
+		}
+		b.content(line)
+		b.lineEnd()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// Sum ends the body and returns its hash: trailing empty lines are not
+// hashed, a last line without CRLF gets one, and an empty body is a single
+// CRLF in simple and nothing in relaxed (RFC 6376 §3.4.3, §3.4.4). Later
+// calls return the same hash.
+func (b *BodyHasher) Sum() []byte {
+	if b.sum != nil {
+		return b.sum
+	}
+	if b.cr {
+		b.cr = false
+		b.content(b.crlfs64[:1]) // a lone CR
+	}
+	switch {
+	case b.lineOpen || b.emitted:
+		// The last non-empty line's CRLF (or one added to an unterminated
+		// last line); the empty lines after it are dropped.
+		b.crlfs = 1
+		b.flushCRLFs()
+	case !b.relaxed:
+		b.crlfs = 1 // RFC 6376 §3.4.3: an empty body is one CRLF
+		b.flushCRLFs()
+	}
+	b.flushBuf()
+	b.sum = b.h.Sum(nil)
+	return b.sum
+}
+
+// Length returns the number of octets of the canonical body written so far,
+// including those beyond the limit; after Sum, the length of the whole
+// canonical body. Length minus the limit is what l= leaves unsigned.
+func (b *BodyHasher) Length() int64 { return b.total }
+
+// content handles octets of one line, without its line ending.
+func (b *BodyHasher) content(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if !b.relaxed {
+		b.flushCRLFs()
+		b.emit(p)
+		b.lineOpen = true
+		return
+	}
+	// RFC 6376 §3.4.4: WSP runs become one SP, WSP at the end of a line
+	// goes. A run is withheld until a non-WSP octet follows it.
+	k := 0
+	for k < len(p) && (p[k] == ' ' || p[k] == '\t') {
+		k++
+	}
+	if k == len(p) {
+		b.wsp = true
+		return
+	}
+	b.flushCRLFs()
+	b.lineOpen = true
+	wsp := b.wsp || k > 0
+	p = p[k:]
+	for len(p) > 0 {
+		// Canonicalize straight into the buffer: the output of a piece is
+		// at most one octet longer than the piece.
+		piece := p[:min(len(p), len(b.buf)/2)]
+		p = p[len(piece):]
+		if len(b.buf)-b.n < len(piece)+1 {
+			b.flushBuf()
+		}
+		out := b.buf[b.n:]
+		w := 0
+		for _, c := range piece {
+			if c == ' ' || c == '\t' {
+				wsp = true
+				continue
+			}
+			if wsp {
+				out[w] = ' '
+				w++
+				wsp = false
+			}
+			out[w] = c
+			w++
+		}
+		b.commit(w)
+	}
+	b.wsp = wsp
+}
+
+func (b *BodyHasher) lineEnd() {
+	b.crlfs++
+	b.wsp = false
+	if b.lineOpen {
+		b.emitted = true
+	}
+	b.lineOpen = false
+}
+
+// flushCRLFs emits the line ends withheld: they were not trailing.
+func (b *BodyHasher) flushCRLFs() {
+	for b.crlfs > 0 {
+		k := min(b.crlfs, int64(len(b.crlfs64)/2))
+		b.emit(b.crlfs64[:2*k])
+		b.crlfs -= k
+	}
+}
+
+// commit accounts for w octets written into the buffer at b.n: they are
+// kept up to the limit and count in Length regardless.
+func (b *BodyHasher) commit(w int) {
+	b.total += int64(w)
+	if b.limit >= 0 {
+		w = int(max(0, min(int64(w), b.limit-b.hashed)))
+	}
+	b.hashed += int64(w)
+	b.n += w
+	if b.n == len(b.buf) {
+		b.flushBuf()
+	}
+}
+
+func (b *BodyHasher) flushBuf() {
+	if b.n > 0 {
+		b.h.Write(b.buf[:b.n])
+		b.n = 0
+	}
+}
+
+// emit hashes canonical octets, up to the limit.
+func (b *BodyHasher) emit(p []byte) {
+	b.total += int64(len(p))
+	if b.limit >= 0 {
+		room := b.limit - b.hashed
+		if room <= 0 {
+			return
+		}
+		if int64(len(p)) > room {
+			p = p[:room]
+		}
+	}
+	b.hashed += int64(len(p))
+	for len(p) > 0 {
+		if b.n == 0 && len(p) >= len(b.buf) {
+			b.h.Write(p)
+			return
+		}
+		k := copy(b.buf[b.n:], p)
+		b.n += k
+		p = p[k:]
+		if b.n == len(b.buf) {
+			b.h.Write(b.buf[:])
+			b.n = 0
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package resolver_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/resolver/resolvertest"
+)
+
+// clock is a settable clock for Cache.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// cacheOverServer is a Cache over a Client over a fresh test server.
+func cacheOverServer(t *testing.T) (*resolver.Cache, *resolvertest.Server, *clock) {
+	t.Helper()
+	srv := resolvertest.Start(t, testZone(t))
+	clk := newClock()
+	return &resolver.Cache{Resolver: resolvertest.Client(t, srv), Now: clk.Now}, srv, clk
+}
+
+// TestCacheSingleflight: 100 concurrent identical questions reach the
+// server once.
+func TestCacheSingleflight(t *testing.T) {
+	c, srv, _ := cacheOverServer(t)
+	srv.SetDelay(50 * time.Millisecond) // keep the question in flight while all arrive
+	const n = 100
+	var wg sync.WaitGroup
+	var fails atomic.Int32
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ans, err := c.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
+			if err != nil || len(ans.Records) != 1 {
+				fails.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	assert.Zero(t, fails.Load())
+	assert.Equal(t, 1, srv.Queries("mail.example.org.", dns.TypeA))
+	st := c.Stats()
+	assert.Equal(t, uint64(1), st.Upstream)
+	assert.Equal(t, uint64(n), st.Hits+st.Misses)
+	assert.Equal(t, st.Misses, st.Upstream+st.Shared)
+}
+
+// TestCacheTTL: an answer lives for its TTL, measured on the injected
+// clock, and reports the TTL left.
+func TestCacheTTL(t *testing.T) {
+	c, srv, clk := cacheOverServer(t)
+	ctx := context.Background()
+	ask := func() *resolver.Answer {
+		t.Helper()
+		ans, err := c.Lookup(ctx, "alias.example.org.", dns.TypeA) // TTL 300 (the alias)
+		require.NoError(t, err)
+		require.Len(t, ans.Records, 1)
+		return ans
+	}
+	assert.Equal(t, uint32(300), ask().TTL)
+	clk.Advance(100 * time.Second)
+	assert.Equal(t, uint32(200), ask().TTL)
+	assert.Equal(t, 1, srv.Queries("alias.example.org.", dns.TypeA))
+	clk.Advance(200 * time.Second) // expired
+	assert.Equal(t, uint32(300), ask().TTL)
+	assert.Equal(t, 2, srv.Queries("alias.example.org.", dns.TypeA))
+	assert.Equal(t, uint64(1), c.Stats().Hits)
+
+	// MaxTTL caps.
+	c.MaxTTL = 10 * time.Second
+	_, err := c.Lookup(ctx, "example.org.", dns.TypeTXT) // TTL 3600
+	require.NoError(t, err)
+	clk.Advance(11 * time.Second)
+	_, err = c.Lookup(ctx, "example.org.", dns.TypeTXT)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Queries("example.org.", dns.TypeTXT))
+}
+
+// TestCacheNegative: NXDOMAIN and NODATA are cached for the SOA's negative
+// TTL (RFC 2308 §5: min(3600, 300) here).
+func TestCacheNegative(t *testing.T) {
+	c, srv, clk := cacheOverServer(t)
+	ctx := context.Background()
+	for _, q := range []struct {
+		name string
+		nx   bool
+	}{{"nope.example.org.", true}, {"mail.example.org.", false}} {
+		for i := 0; i < 3; i++ {
+			ans, err := c.Lookup(ctx, q.name, dns.TypeTXT)
+			require.NoError(t, err)
+			assert.True(t, ans.Empty())
+			assert.Equal(t, q.nx, ans.NXDomain())
+		}
+		assert.Equal(t, 1, srv.Queries(q.name, dns.TypeTXT), q.name)
+	}
+	clk.Advance(301 * time.Second)
+	_, err := c.Lookup(ctx, "nope.example.org.", dns.TypeTXT)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Queries("nope.example.org.", dns.TypeTXT))
+}
+
+// TestCacheFailures: failures are asked again, unless FailureTTL is set.
+func TestCacheFailures(t *testing.T) {
+	c, srv, clk := cacheOverServer(t)
+	srv.Servfail("mail.example.org.")
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		_, err := c.Lookup(ctx, "mail.example.org.", dns.TypeA)
+		assert.True(t, errors.Is(err, resolver.ErrTemporary))
+	}
+	assert.Equal(t, 4, srv.Queries("mail.example.org.", dns.TypeA), "not cached: 2 lookups × 2 attempts")
+
+	c.FailureTTL = 5 * time.Second
+	for i := 0; i < 3; i++ {
+		_, err := c.Lookup(ctx, "mail.example.org.", dns.TypeA)
+		assert.True(t, errors.Is(err, resolver.ErrTemporary))
+	}
+	assert.Equal(t, 6, srv.Queries("mail.example.org.", dns.TypeA), "cached after the first")
+	clk.Advance(6 * time.Second)
+	_, err := c.Lookup(ctx, "mail.example.org.", dns.TypeA)
+	assert.True(t, errors.Is(err, resolver.ErrTemporary))
+	assert.Equal(t, 8, srv.Queries("mail.example.org.", dns.TypeA))
+}
+
+// TestCacheBounded: at most MaxEntries answers, least recently used first
+// out.
+func TestCacheBounded(t *testing.T) {
+	zone := resolver.NewZone()
+	for i := 0; i < 10; i++ {
+		zone.Add(mustRR(t, fmt.Sprintf("h%d.example. 300 IN A 192.0.2.%d", i, i+1)))
+	}
+	srv := resolvertest.Start(t, zone)
+	c := &resolver.Cache{Resolver: resolvertest.Client(t, srv), MaxEntries: 3}
+	ctx := context.Background()
+	ask := func(i int) {
+		t.Helper()
+		_, err := c.Lookup(ctx, fmt.Sprintf("h%d.example.", i), dns.TypeA)
+		require.NoError(t, err)
+	}
+	ask(0)
+	ask(1)
+	ask(2)
+	ask(0) // h0 is now the most recently used; h1 the least
+	ask(3) // evicts h1
+	assert.Equal(t, 3, c.Len())
+	ask(0)
+	ask(2)
+	assert.Equal(t, 1, srv.Queries("h0.example.", dns.TypeA))
+	assert.Equal(t, 1, srv.Queries("h2.example.", dns.TypeA))
+	ask(1)
+	assert.Equal(t, 2, srv.Queries("h1.example.", dns.TypeA))
+	for i := 0; i < 10; i++ {
+		ask(i)
+	}
+	assert.Equal(t, 3, c.Len())
+	assert.Positive(t, c.Stats().Evictions)
+}
+
+// TestCacheWaiterCancel: an asker whose ctx ends returns at once, while
+// the shared question goes on for the others and its answer is cached.
+func TestCacheWaiterCancel(t *testing.T) {
+	c, srv, _ := cacheOverServer(t)
+	srv.SetDelay(200 * time.Millisecond)
+	patient := make(chan error, 1)
+	go func() {
+		_, err := c.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
+		patient <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let the first asker start the question
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Lookup(ctx, "mail.example.org.", dns.TypeA)
+	assert.Less(t, time.Since(start), 150*time.Millisecond)
+	assert.True(t, resolver.IsTemporary(err), "%v", err)
+	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+
+	require.NoError(t, <-patient)
+	ans, err := c.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
+	require.NoError(t, err)
+	assert.Len(t, ans.Records, 1)
+	assert.Equal(t, 1, srv.Queries("mail.example.org.", dns.TypeA))
+
+	// When the only asker leaves, the question is abandoned and nothing is
+	// cached: the next asker asks again.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel2()
+	_, err = c.Lookup(ctx2, "example.org.", dns.TypeTXT)
+	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	srv.SetDelay(0)
+	_, err = c.Lookup(context.Background(), "example.org.", dns.TypeTXT)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Queries("example.org.", dns.TypeTXT))
+}
+
+// TestCacheCopies: a caller changing its Answer does not change the
+// cache's.
+func TestCacheCopies(t *testing.T) {
+	c := resolver.NewCache(testZone(t))
+	a, err := c.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
+	require.NoError(t, err)
+	a.Rcode = dns.RcodeNameError
+	a.Records = nil
+	b, err := c.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
+	require.NoError(t, err)
+	assert.False(t, b.NXDomain())
+	assert.Len(t, b.Records, 1)
+	assert.Equal(t, uint64(1), c.Stats().Hits)
+
+	var zero resolver.Cache
+	_, err = zero.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
+	assert.True(t, errors.Is(err, resolver.ErrPermanent))
+}

@@ -1,0 +1,311 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Client defaults.
+const (
+	// DefaultTimeout bounds one exchange with one server.
+	DefaultTimeout = 2 * time.Second
+	// DefaultUDPSize is the EDNS(0) payload size advertised (RFC 6891
+	// §6.2.5; 1232 octets avoids IP fragmentation, per the DNS flag day 2020).
+	DefaultUDPSize = 1232
+)
+
+// Client is a stub resolver speaking the DNS protocol (RFC 1035 §4) to
+// recursive servers, built on github.com/miekg/dns. Unlike System it sees
+// the real TTLs, the SOA of negative answers and the CNAME chain, and tells
+// NXDOMAIN from NODATA exactly.
+//
+// Each question goes over UDP with EDNS(0) and is asked again over TCP
+// when the answer comes truncated (RFC 7766 §5, RFC 1035 §4.2.1). Every
+// answer is checked against its question (ID, name, type, class). A CNAME
+// chain the server left unfinished is followed by asking the target (RFC
+// 1034 §3.6.2), at most 8 aliases; a loop fails with ErrPermanent.
+//
+// Rcodes: NOERROR is an answer (NODATA when empty), NXDOMAIN an answer with
+// Rcode dns.RcodeNameError (keeping the chain that led there, RFC 6604
+// §2.1); SERVFAIL, REFUSED, a timeout or a network error fail with
+// ErrTemporary after trying the next server; FORMERR, NOTIMP and the other
+// rcodes, a malformed or mismatched answer fail with ErrPermanent.
+//
+// A Client is safe for concurrent use; it keeps no connection between
+// questions and caches nothing (put a Cache in front).
+type Client struct {
+	// Servers are the recursive servers, "host:port", tried in order.
+	Servers []string
+	// Timeout bounds one exchange with one server (UDP, then TCP if
+	// needed), within the ctx of the question. Zero means DefaultTimeout.
+	Timeout time.Duration
+	// Retries is the number of further attempts after a temporary
+	// failure, each with the next server. Zero means 1; negative, none.
+	Retries int
+	// UDPSize is the EDNS(0) payload size advertised. Zero means
+	// DefaultUDPSize.
+	UDPSize uint16
+}
+
+// ClientFromResolvConf returns a Client asking the nameservers of a
+// resolv.conf(5) file, such as /etc/resolv.conf. Its search list, ndots,
+// timeout and attempts options are ignored: questions are always fully
+// qualified and the Client's own defaults apply.
+func ClientFromResolvConf(path string) (*Client, error) {
+	cc, err := dns.ClientConfigFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolver: %s: %w", path, err)
+	}
+	c := &Client{}
+	for _, s := range cc.Servers {
+		c.Servers = append(c.Servers, net.JoinHostPort(s, cc.Port))
+	}
+	if len(c.Servers) == 0 {
+		return nil, fmt.Errorf("resolver: %s: no nameserver", path)
+	}
+	return c, nil
+}
+
+// Lookup implements Resolver.
+func (c *Client) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+	q := question(name, qtype)
+	if err := CheckName(q.Name); err != nil {
+		return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "invalid name", Kind: ErrPermanent, Err: err}
+	}
+	if len(c.Servers) == 0 {
+		return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "no servers", Kind: ErrPermanent}
+	}
+	ans := &Answer{Name: q.Name, Type: qtype}
+	ttl := ^uint32(0)
+	cur := q.Name
+	seen := map[string]bool{cur: true}
+	for {
+		m, err := c.exchange(ctx, q, cur)
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				e.CNAMEs = ans.CNAMEs
+			}
+			return nil, err
+		}
+		var records []dns.RR
+		advanced := false
+	walk:
+		for {
+			for _, rr := range m.Answer {
+				h := rr.Header()
+				if h.Rrtype == qtype && h.Class == dns.ClassINET && strings.EqualFold(h.Name, cur) {
+					h.Name = cur
+					records = append(records, rr)
+				}
+			}
+			if len(records) > 0 || qtype == dns.TypeCNAME {
+				break
+			}
+			for _, rr := range m.Answer {
+				cn, ok := rr.(*dns.CNAME)
+				if !ok || !strings.EqualFold(cn.Hdr.Name, cur) {
+					continue
+				}
+				target := Fqdn(cn.Target)
+				if seen[target] || len(ans.CNAMEs) >= maxCNAMEs {
+					return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "CNAME loop", Kind: ErrPermanent}
+				}
+				seen[target] = true
+				cn.Hdr.Name = cur
+				ans.CNAMEs = append(ans.CNAMEs, cn)
+				ttl = min(ttl, wireTTL(cn.Hdr.Ttl))
+				cur = target
+				advanced = true
+				continue walk
+			}
+			break
+		}
+		if len(records) > 0 {
+			for _, rr := range records {
+				ttl = min(ttl, wireTTL(rr.Header().Ttl))
+			}
+			ans.Rcode = dns.RcodeSuccess
+			ans.Records = records
+			ans.TTL = ttl
+			return ans, nil
+		}
+		var soa *dns.SOA
+		for _, rr := range m.Ns {
+			if s, ok := rr.(*dns.SOA); ok {
+				soa = s
+				break
+			}
+		}
+		if advanced && m.Rcode == dns.RcodeSuccess && soa == nil {
+			// The chain stops at a name the server did not follow (an
+			// authoritative server whose target lies in another zone):
+			// ask the target ourselves. A negative answer to the chain
+			// would carry the target zone's SOA (RFC 2308 §3).
+			continue
+		}
+		ans.Rcode = m.Rcode
+		ans.SOA = soa
+		if soa != nil {
+			soa.Hdr.Ttl = wireTTL(soa.Hdr.Ttl)
+		}
+		ans.TTL = min(ttl, negativeTTL(soa))
+		return ans, nil
+	}
+}
+
+// wireTTL reads a TTL as received: RFC 2181 §8, a value with the most
+// significant bit set counts as zero.
+func wireTTL(ttl uint32) uint32 {
+	if ttl > 1<<31-1 {
+		return 0
+	}
+	return ttl
+}
+
+func (c *Client) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (c *Client) udpSize() uint16 {
+	if c.UDPSize >= dns.MinMsgSize {
+		return c.UDPSize
+	}
+	return DefaultUDPSize
+}
+
+// exchange asks (cur, q.Type) and returns a NOERROR or NXDOMAIN reply,
+// trying the next server after a temporary failure.
+func (c *Client) exchange(ctx context.Context, q Question, cur string) (*dns.Msg, error) {
+	attempts := 1 + c.Retries
+	if c.Retries == 0 {
+		attempts = 2
+	}
+	attempts = max(attempts, 1)
+	var last error
+	for i := 0; i < attempts; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, contextError(q, err)
+		}
+		server := c.Servers[i%len(c.Servers)]
+		m, err := c.ask(ctx, q, cur, server, true)
+		if err == nil && m.Rcode == dns.RcodeFormatError && m.IsEdns0() == nil {
+			// RFC 6891 §7: a server that does not know EDNS answers
+			// FORMERR without OPT; ask it again without.
+			m, err = c.ask(ctx, q, cur, server, false)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrTemporary) {
+				return nil, err
+			}
+			last = err
+			continue
+		}
+		switch m.Rcode {
+		case dns.RcodeSuccess, dns.RcodeNameError:
+			return m, nil
+		case dns.RcodeServerFailure, dns.RcodeRefused:
+			last = c.fail(q, cur, server, m.Rcode, ErrTemporary, dns.RcodeToString[m.Rcode], nil)
+		default:
+			return nil, c.fail(q, cur, server, m.Rcode, ErrPermanent, rcodeString(m.Rcode), nil)
+		}
+	}
+	return nil, last
+}
+
+func rcodeString(rcode int) string {
+	if s, ok := dns.RcodeToString[rcode]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rcode)
+}
+
+func (c *Client) fail(q Question, cur, server string, rcode int, kind error, reason string, err error) error {
+	reason += " from " + server
+	if cur != q.Name {
+		reason += " for " + cur
+	}
+	return &Error{Name: q.Name, Type: q.Type, Rcode: rcode, Reason: reason, Kind: kind, Err: err}
+}
+
+// ask makes one exchange with one server: UDP, then TCP when the reply is
+// truncated, each within the Client's Timeout.
+func (c *Client) ask(ctx context.Context, q Question, cur, server string, edns bool) (*dns.Msg, error) {
+	req := new(dns.Msg)
+	req.SetQuestion(cur, q.Type) // sets RD: we ask recursive servers
+	if edns {
+		req.SetEdns0(c.udpSize(), false)
+	}
+	m, err := c.roundTrip(ctx, q, cur, server, "udp", req)
+	if err == nil && m.Truncated {
+		m, err = c.roundTrip(ctx, q, cur, server, "tcp", req)
+	}
+	return m, err
+}
+
+func (c *Client) roundTrip(ctx context.Context, q Question, cur, server, network string, req *dns.Msg) (*dns.Msg, error) {
+	qctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
+	dc := &dns.Client{Net: network, Timeout: c.timeout(), UDPSize: c.udpSize()}
+	m, err := func() (*dns.Msg, error) {
+		co, err := dc.DialContext(qctx, server)
+		if err != nil {
+			return nil, err
+		}
+		defer co.Close()
+		// miekg/dns honours the deadline of a context, not its
+		// cancellation: close the connection to end a read at once.
+		stop := context.AfterFunc(qctx, func() { co.Close() })
+		defer stop()
+		m, _, err := dc.ExchangeWithConnContext(qctx, req, co)
+		return m, err
+	}()
+	if err != nil {
+		var de *dns.Error
+		switch {
+		case ctx.Err() != nil:
+			return nil, contextError(q, ctx.Err())
+		case qctx.Err() != nil:
+			return nil, c.fail(q, cur, server, -1, ErrTemporary, "timeout over "+network, nil)
+		case errors.Is(err, dns.ErrId):
+			return nil, c.fail(q, cur, server, -1, ErrPermanent, "mismatched answer", err)
+		case errors.As(err, &de):
+			// An unpacking error: the reply is not a DNS message.
+			return nil, c.fail(q, cur, server, -1, ErrPermanent, "malformed answer", err)
+		default:
+			return nil, c.fail(q, cur, server, -1, ErrTemporary, "network error over "+network, err)
+		}
+	}
+	if err := matches(req, m); err != nil {
+		return nil, c.fail(q, cur, server, m.Rcode, ErrPermanent, "mismatched answer", err)
+	}
+	return m, nil
+}
+
+// matches checks that m answers req (RFC 5452 §9.1: ID, question name,
+// type and class). An error reply may leave the question out.
+func matches(req, m *dns.Msg) error {
+	if !m.Response || m.Id != req.Id {
+		return errors.New("not a reply to the question")
+	}
+	if len(m.Question) == 0 && m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
+		return nil
+	}
+	if len(m.Question) != 1 {
+		return fmt.Errorf("%d questions in reply", len(m.Question))
+	}
+	rq, qq := m.Question[0], req.Question[0]
+	if !strings.EqualFold(rq.Name, qq.Name) || rq.Qtype != qq.Qtype || rq.Qclass != qq.Qclass {
+		return fmt.Errorf("reply to %s %s", rq.Name, TypeString(rq.Qtype))
+	}
+	return nil
+}

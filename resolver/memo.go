@@ -1,0 +1,116 @@
+package resolver
+
+import (
+	"context"
+	"sync"
+)
+
+// DefaultMaxQueries is the query budget of a Memo made with maxQueries <= 0.
+const DefaultMaxQueries = 100
+
+// Memo is the Resolver for the evaluation of one message: it puts every
+// check of that message in front of one consistent view of DNS and bounds
+// how many questions the message can make us ask.
+//
+//   - Each (name, type) is asked upstream at most once; the answer or the
+//     error is remembered for the life of the Memo, so that SPF, DMARC and
+//     the others never see two different answers to one question.
+//   - Concurrent askers of the same question share the upstream question.
+//   - Beyond maxQueries distinct questions, Lookup fails with an error
+//     wrapping ErrPermanent (Reason "query budget exhausted"): a hostile
+//     message (many DKIM signatures, SPF include trees, ...) cannot make us
+//     ask without end. The per-protocol limits (RFC 7208 §4.6.4) stay the
+//     checks' business; this is the ceiling over all of them.
+//
+// A Memo is safe for concurrent use and is not shared across messages.
+type Memo struct {
+	r   Resolver
+	max int
+
+	mu        sync.Mutex
+	results   map[Question]memoResult
+	inflight  flights
+	asked     map[Question]bool
+	log       []Question
+	exhausted bool
+}
+
+type memoResult struct {
+	ans *Answer
+	err error
+}
+
+// NewMemo returns a Memo in front of r allowing maxQueries distinct
+// upstream questions; maxQueries <= 0 means DefaultMaxQueries.
+func NewMemo(r Resolver, maxQueries int) *Memo {
+	if maxQueries <= 0 {
+		maxQueries = DefaultMaxQueries
+	}
+	return &Memo{
+		r:        r,
+		max:      maxQueries,
+		results:  map[Question]memoResult{},
+		inflight: flights{},
+		asked:    map[Question]bool{},
+	}
+}
+
+// Lookup implements Resolver.
+func (m *Memo) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+	q := question(name, qtype)
+	if m.r == nil {
+		return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "memo without upstream resolver", Kind: ErrPermanent}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, contextError(q, err)
+	}
+	m.mu.Lock()
+	if res, ok := m.results[q]; ok {
+		m.mu.Unlock()
+		return res.ans.clone(), res.err
+	}
+	f := m.inflight[q]
+	if f != nil {
+		f.refs++
+	} else {
+		// A question whose askers all left before the answer came is asked
+		// again, but counts once.
+		if !m.asked[q] {
+			if len(m.log) >= m.max {
+				m.exhausted = true
+				m.mu.Unlock()
+				return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "query budget exhausted", Kind: ErrPermanent}
+			}
+			m.asked[q] = true
+			m.log = append(m.log, q)
+		}
+		f = m.inflight.start(&m.mu, ctx, q, m.r, func(ans *Answer, err error) {
+			m.results[q] = memoResult{ans, err}
+		})
+	}
+	m.mu.Unlock()
+	return m.inflight.wait(&m.mu, ctx, q, f)
+}
+
+// Queries returns the number of distinct questions asked upstream.
+func (m *Memo) Queries() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.log)
+}
+
+// Log returns the distinct questions asked upstream, in the order first
+// asked.
+func (m *Memo) Log() []Question {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Question(nil), m.log...)
+}
+
+// Exhausted reports whether a question was refused because the budget was
+// spent: the evaluation saw less of DNS than it wanted.
+func (m *Memo) Exhausted() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.exhausted
+}

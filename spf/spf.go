@@ -1,0 +1,533 @@
+// Package spf checks whether a client IP may send mail for a domain with
+// the Sender Policy Framework (RFC 7208).
+//
+// Check evaluates the MAIL FROM identity (RFC 7208 §2.4), falling back to
+// the HELO identity for the null reverse-path; CheckHELO evaluates the HELO
+// identity alone (§2.3). Evaluation is done by blitiri.com.ar/go/spf; this
+// package feeds it DNS through a resolver.Resolver, checks every record
+// against the RFC 7208 grammar before it is evaluated, validates the
+// identities first, and reports the outcome as a Result: an RFC 8601
+// result word, the term that decided, the record and the cause of an
+// error.
+//
+// Result.Mechanism names the term that decided, and Result.Path the way
+// to it through include and redirect. blitiri reports a match only as a
+// sentinel error of the mechanism's kind; the term is recovered from its
+// trace calls (see tracer), which belong to the blitiri version go.mod
+// pins, with a fallback to the record when they do not add up.
+//
+// What it does not do: it does not say whether the domain checked is the
+// author's (that is DMARC's alignment, RFC 7489), does not expand exp=
+// explanation strings, does not look at type SPF (99) records (RFC 7208
+// §3.1 retired them), and does not score: a pass is a fact, not trust.
+//
+// Known departures, all from blitiri v1.6.0 or by design: the %{p} macro
+// always expands to "unknown" (RFC 7208 §7.3 asks publishers not to use
+// it); an a or mx domain-spec holding "/" gives permerror; an expanded
+// name that is no valid DNS name (spaces, empty labels) is treated as
+// non-existent (RFC 7208 §4.8 leaves it open); and, as RFC 7208 §5.5
+// prescribes, a DNS error during ptr only makes ptr not match.
+package spf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	blitiri "blitiri.com.ar/go/spf"
+	"github.com/emersion/go-msgauth/authres"
+
+	"github.com/mailtrust/mailtrust/internal/domain"
+	"github.com/mailtrust/mailtrust/resolver"
+)
+
+// Status is an SPF result, spelled as in RFC 7208 §2.6 and RFC 8601 §2.7.2.
+type Status string
+
+// SPF results (RFC 7208 §2.6).
+const (
+	None      Status = "none"      // no record, or no usable domain to check (§2.6.1)
+	Neutral   Status = "neutral"   // the domain asserts nothing about the IP (§2.6.2)
+	Pass      Status = "pass"      // the IP is authorized (§2.6.3)
+	Fail      Status = "fail"      // the IP is not authorized (§2.6.4)
+	Softfail  Status = "softfail"  // probably not authorized (§2.6.5)
+	Temperror Status = "temperror" // a transient DNS failure; try later (§2.6.6)
+	Permerror Status = "permerror" // the records could not be interpreted (§2.6.7)
+)
+
+// Identity is the identity an SPF check authorized (RFC 7208 §2.3, §2.4).
+type Identity string
+
+// Identities.
+const (
+	IdentityMailFrom Identity = "mailfrom" // the SMTP MAIL FROM reverse-path
+	IdentityHelo     Identity = "helo"     // the SMTP HELO/EHLO name
+)
+
+// Errors. Result.Err wraps one of them, and for DNS failures also the
+// resolver's error (errors.Is(err, resolver.ErrTemporary) holds for a
+// temperror caused by DNS).
+var (
+	// ErrTemporary: a DNS question failed temporarily (RFC 7208 §2.6.6).
+	ErrTemporary = errors.New("spf: temporary DNS failure")
+	// ErrPermanentDNS: a DNS question failed for good (a CNAME loop, a
+	// malformed answer) where RFC 7208 calls for a permerror.
+	ErrPermanentDNS = errors.New("spf: permanent DNS failure")
+	// ErrSyntax: a record does not follow the grammar (RFC 7208 §4.6, §12).
+	ErrSyntax = errors.New("spf: invalid record")
+	// ErrMultipleRecords: a domain publishes more than one SPF record
+	// (RFC 7208 §4.5).
+	ErrMultipleRecords = errors.New("spf: more than one SPF record")
+	// ErrNoRecord: an include or redirect target has no SPF record
+	// (RFC 7208 §5.2, §6.1).
+	ErrNoRecord = errors.New("spf: include or redirect target has no SPF record")
+	// ErrLookupLimit: more DNS-querying terms than allowed (RFC 7208 §4.6.4).
+	ErrLookupLimit = errors.New("spf: too many DNS lookups")
+	// ErrVoidLookupLimit: more lookups with empty answers than allowed
+	// (RFC 7208 §4.6.4).
+	ErrVoidLookupLimit = errors.New("spf: too many void DNS lookups")
+	// ErrTooManyMX: an mx mechanism found more than 10 MX records (RFC 7208
+	// §4.6.4).
+	ErrTooManyMX = errors.New("spf: too many MX records")
+	// ErrMacro: a macro could not be expanded (RFC 7208 §7).
+	ErrMacro = errors.New("spf: invalid macro")
+	// ErrInvalidIP: the client IP given to Check is not an address.
+	ErrInvalidIP = errors.New("spf: invalid client IP")
+)
+
+// RFC 7208 §4.6.4 defaults.
+const (
+	defaultMaxLookups     = 10
+	defaultMaxVoidLookups = 2
+)
+
+// Options refine a check. A nil *Options means the defaults.
+type Options struct {
+	// MaxLookups bounds the terms that cause DNS lookups (include, a, mx,
+	// ptr, exists, redirect). Zero or less means 10, the limit RFC 7208
+	// §4.6.4 makes a MUST.
+	MaxLookups int
+	// MaxVoidLookups bounds the lookups that find nothing (NXDOMAIN or
+	// NODATA). Zero or less means 2, RFC 7208 §4.6.4's suggested default.
+	MaxVoidLookups int
+}
+
+// Step is one term on the way to the match: the record of Domain held Term.
+type Step struct {
+	Domain string
+	Term   string
+}
+
+// Result is the outcome of one SPF check.
+type Result struct {
+	Status   Status
+	Identity Identity
+	// Domain is the domain checked: the MAIL FROM domain or the HELO name,
+	// lower case, without a trailing dot.
+	Domain string
+	// Sender is the <sender> given to check_host(): the reverse-path, or
+	// postmaster@Domain when it has no local-part or is null (RFC 7208
+	// §4.3, §2.4).
+	Sender string
+	// Mechanism is the term of the top-level record that decided the
+	// result, as written ("ip4:192.0.2.0/24", "include:amazonses.com",
+	// "-all", "redirect=_spf.example.com"); "" when none matched (the
+	// default neutral of RFC 7208 §4.7) or the result is none, temperror
+	// or permerror.
+	Mechanism string
+	// Path leads from Mechanism through include and redirect targets down
+	// to the term that matched; nil when Mechanism is "". Its first step is
+	// Mechanism in Domain's record.
+	Path []Step
+	// Record is the top-level SPF record, if one was found.
+	Record string
+	// Permissive reports a policy that authorizes the whole Internet or
+	// does not mind: the record (or, without "all", the record its
+	// redirect= leads to) ends in "+all" or "?all". This is a sender
+	// misconfiguration; a pass under it proves little.
+	Permissive bool
+	// Reason is a short human explanation.
+	Reason string
+	// Err is the cause of a temperror or permerror; nil otherwise.
+	Err error
+}
+
+// Check evaluates the MAIL FROM identity (RFC 7208 §2.4) of a message
+// received from ip, which said helo and gave mailFrom as the reverse-path
+// (with or without angle brackets). With a null reverse-path (mailFrom ""
+// or "<>") the HELO identity decides, with the sender postmaster@helo
+// (RFC 7208 §2.4, §4.3), and the Result's Identity is IdentityHelo.
+//
+// A MAIL FROM domain that is malformed or not a multi-label domain name
+// gives none before any DNS question (RFC 7208 §4.3).
+func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, mailFrom string, opts *Options) Result {
+	mailFrom = strings.TrimSpace(mailFrom)
+	if mailFrom == "" || mailFrom == "<>" {
+		return CheckHELO(ctx, r, ip, helo, opts)
+	}
+	local, dom := splitReversePath(mailFrom)
+	res := Result{Identity: IdentityMailFrom}
+	if err := checkDomain(dom); err != nil {
+		res.Status = None
+		res.Domain = dom
+		res.Sender = mailFrom
+		res.Reason = fmt.Sprintf("MAIL FROM domain %q is not usable: %v (RFC 7208 §4.3)", dom, err)
+		return res
+	}
+	res.Domain = domain.Normalize(dom)
+	// RFC 7208 §4.3: a sender without local-part is postmaster@domain.
+	if local == "" {
+		local = "postmaster"
+	}
+	res.Sender = local + "@" + res.Domain
+	// blitiri takes the domain after the first "@"; a quoted local-part
+	// holding one would misdirect it, so it sees postmaster instead (only
+	// the %{l} and %{s} macros notice).
+	evalLocal := local
+	if strings.Contains(local, "@") {
+		evalLocal = "postmaster"
+	}
+	return evaluate(ctx, r, ip, helo, evalLocal+"@"+res.Domain, res, opts)
+}
+
+// CheckHELO evaluates the HELO identity alone (RFC 7208 §2.3), with the
+// sender postmaster@helo. An address literal, a bare IP address or a name
+// that is not a multi-label domain name gives none (§2.3, §4.3).
+func CheckHELO(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo string, opts *Options) Result {
+	helo = strings.TrimSpace(helo)
+	res := Result{Identity: IdentityHelo}
+	if err := checkDomain(helo); err != nil {
+		res.Status = None
+		res.Domain = helo
+		res.Sender = "postmaster@" + helo
+		res.Reason = fmt.Sprintf("HELO name %q is not usable: %v (RFC 7208 §2.3, §4.3)", helo, err)
+		return res
+	}
+	res.Domain = domain.Normalize(helo)
+	res.Sender = "postmaster@" + res.Domain
+	return evaluate(ctx, r, ip, helo, res.Sender, res, opts)
+}
+
+// splitReversePath returns the local-part and domain of a reverse-path:
+// angle brackets and an obsolete source route (RFC 5321 §4.1.2, "@a,@b:")
+// are removed, and the domain follows the last "@" since a quoted
+// local-part may hold one. Without "@" the whole is taken as the domain.
+func splitReversePath(s string) (local, dom string) {
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = s[1 : len(s)-1]
+	}
+	if strings.HasPrefix(s, "@") {
+		if i := strings.IndexByte(s, ':'); i >= 0 {
+			s = s[i+1:]
+		}
+	}
+	i := strings.LastIndexByte(s, '@')
+	if i < 0 {
+		return "", s
+	}
+	return s[:i], s[i+1:]
+}
+
+// checkDomain decides whether a MAIL FROM domain or HELO name can be
+// checked. RFC 7208 §4.3: "If the <domain> is malformed (e.g., label longer
+// than 63 characters, zero-length label not at the end, etc.) or is not a
+// multi-label domain name, [...] check_host() immediately returns the
+// result "none"". The octets are judged as received, before lower-casing,
+// and never cut at a NUL.
+func checkDomain(d string) error {
+	if strings.HasPrefix(d, "[") {
+		return errors.New("an address literal")
+	}
+	if _, err := netip.ParseAddr(d); err == nil {
+		return errors.New("an IP address")
+	}
+	if err := resolver.CheckName(d); err != nil {
+		return err
+	}
+	if !strings.Contains(strings.TrimSuffix(d, "."), ".") {
+		return errors.New("not a multi-label domain name")
+	}
+	return nil
+}
+
+// evaluate runs check_host() (RFC 7208 §4) for res.Domain.
+func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, sender string, res Result, opts *Options) Result {
+	if !ip.IsValid() {
+		res.Status = Permerror
+		res.Err = ErrInvalidIP
+		res.Reason = "no valid client IP"
+		return res
+	}
+	// RFC 7208 §5: an IPv4-mapped IPv6 client is an IPv4 client.
+	ip = ip.Unmap().WithZone("")
+	if err := ctx.Err(); err != nil {
+		res.Status = Temperror
+		res.Err = fmt.Errorf("%w: %w", ErrTemporary, err)
+		res.Reason = "check not started: " + err.Error()
+		return res
+	}
+	maxLookups, maxVoid := defaultMaxLookups, defaultMaxVoidLookups
+	if opts != nil && opts.MaxLookups > 0 {
+		maxLookups = opts.MaxLookups
+	}
+	if opts != nil && opts.MaxVoidLookups > 0 {
+		maxVoid = opts.MaxVoidLookups
+	}
+	ad := newAdapter(r, ip)
+	tr := &tracer{}
+	status, err := blitiri.CheckHostWithSender(net.IP(ip.AsSlice()), helo, sender,
+		blitiri.WithContext(ctx),
+		blitiri.WithResolver(ad),
+		blitiri.WithTraceFunc(tr.event),
+		blitiri.OverrideLookupLimit(uint(maxLookups)),
+		blitiri.OverrideVoidLookupLimit(uint(maxVoid)),
+	)
+	res.Status = Status(status)
+	top := ad.txt[res.Domain]
+	res.Record = top.record
+
+	var rec *record
+	if res.Record != "" {
+		rec, _ = parseRecord(res.Record)
+	}
+	root := tr.done()
+	if root != nil && root.domain != "" && !strings.EqualFold(strings.TrimSuffix(root.domain, "."), res.Domain) {
+		root = nil
+	}
+
+	switch res.Status {
+	case Pass, Fail, Softfail, Neutral:
+		if matched(err) {
+			res.Path = path(root, rec, err, res.Domain)
+			if len(res.Path) > 0 {
+				res.Mechanism = res.Path[0].Term
+			}
+		}
+		res.Reason = matchReason(ip, res)
+	case None:
+		switch {
+		case top.nxdomain:
+			res.Reason = res.Domain + " does not exist"
+		default:
+			res.Reason = "no SPF record at " + res.Domain
+		}
+	case Temperror:
+		// RFC 7208 §5: any lookup error other than NXDOMAIN in a mechanism
+		// is a temperror, so a permanent resolver failure (a CNAME loop)
+		// met there is one too; a recursive server would have answered
+		// SERVFAIL.
+		switch {
+		case err == nil:
+			res.Err = ErrTemporary
+		case errors.Is(err, ErrTemporary):
+			res.Err = err
+		default:
+			res.Err = fmt.Errorf("%w: %w", ErrTemporary, err)
+		}
+		res.Reason = errReason(res.Err)
+	default:
+		res.Status = Permerror
+		res.Err = classify(err)
+		res.Reason = errReason(res.Err)
+	}
+	res.Permissive = permissive(root, rec)
+	return res
+}
+
+// matched reports whether blitiri's error is one of its match sentinels.
+func matched(err error) bool {
+	for _, m := range []error{blitiri.ErrMatchedAll, blitiri.ErrMatchedA, blitiri.ErrMatchedIP,
+		blitiri.ErrMatchedMX, blitiri.ErrMatchedPTR, blitiri.ErrMatchedExists} {
+		if errors.Is(err, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// path returns the steps from the top-level term that decided down to the
+// one that matched. From the trace when it added up; otherwise from the
+// record and blitiri's sentinel, when a single term can explain the match.
+func path(root *frame, rec *record, err error, dom string) []Step {
+	if root != nil {
+		var steps []Step
+		for f := root; f != nil && f.end != ""; f = f.via {
+			term := f.end
+			if r, _ := parseRecord(f.record); r != nil {
+				term = r.written(f.end)
+			}
+			steps = append(steps, Step{Domain: strings.TrimSuffix(strings.ToLower(f.domain), "."), Term: term})
+		}
+		if len(steps) > 0 {
+			return steps
+		}
+	}
+	if rec == nil {
+		return nil
+	}
+	// Fallback: only unambiguous when the record has no include or
+	// redirect and exactly one term of the matching kind.
+	kinds := map[error][]string{
+		blitiri.ErrMatchedAll:    {"all"},
+		blitiri.ErrMatchedA:      {"a"},
+		blitiri.ErrMatchedIP:     {"ip4", "ip6"},
+		blitiri.ErrMatchedMX:     {"mx"},
+		blitiri.ErrMatchedPTR:    {"ptr"},
+		blitiri.ErrMatchedExists: {"exists"},
+	}
+	var names []string
+	for sentinel, n := range kinds {
+		if errors.Is(err, sentinel) {
+			names = n
+		}
+	}
+	var found *term
+	for i := range rec.terms {
+		t := &rec.terms[i]
+		if t.name == "include" || (t.modifier && t.name == "redirect") {
+			return nil
+		}
+		for _, n := range names {
+			if !t.modifier && t.name == n {
+				if found != nil {
+					return nil
+				}
+				found = t
+			}
+		}
+	}
+	if found == nil {
+		return nil
+	}
+	return []Step{{Domain: dom, Term: found.raw}}
+}
+
+// permissive reports whether the policy in force ends in +all or ?all:
+// the top-level record's "all", or without one the record its redirect=
+// led to (RFC 7208 §6.1: redirect applies only when no "all" exists).
+func permissive(root *frame, rec *record) bool {
+	for f := root; rec != nil; {
+		if t := rec.all(); t != nil {
+			return t.qual == '+' || t.qual == '?'
+		}
+		if f == nil || f.via == nil || !strings.HasPrefix(strings.ToLower(f.end), "redirect=") {
+			return false
+		}
+		f = f.via
+		rec, _ = parseRecord(f.record)
+	}
+	return false
+}
+
+// classify wraps the cause of a permerror in this package's sentinel for
+// it; errors the adapter made already carry one.
+func classify(err error) error {
+	if err == nil {
+		return ErrSyntax
+	}
+	for _, own := range []error{ErrPermanentDNS, ErrSyntax, ErrMultipleRecords} {
+		if errors.Is(err, own) {
+			return err
+		}
+	}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, blitiri.ErrLookupLimitReached):
+		return fmt.Errorf("%w (RFC 7208 §4.6.4): %w", ErrLookupLimit, err)
+	case errors.Is(err, blitiri.ErrVoidLookupLimitReached):
+		return fmt.Errorf("%w (RFC 7208 §4.6.4): %w", ErrVoidLookupLimit, err)
+	case errors.Is(err, blitiri.ErrTooManyMXRecords):
+		return fmt.Errorf("%w (RFC 7208 §4.6.4): %w", ErrTooManyMX, err)
+	case errors.Is(err, blitiri.ErrNoResult), errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return fmt.Errorf("%w: %w", ErrNoRecord, err)
+	case errors.Is(err, blitiri.ErrMultipleRecords):
+		return fmt.Errorf("%w: %w", ErrMultipleRecords, err)
+	case errors.Is(err, blitiri.ErrInvalidMacro):
+		return fmt.Errorf("%w: %w", ErrMacro, err)
+	}
+	// blitiri's own syntax errors (ErrUnknownField, ErrInvalidMask, ...),
+	// for what the grammar check let through.
+	return fmt.Errorf("%w: %w", ErrSyntax, err)
+}
+
+// errReason explains a temperror or permerror: the DNS question that
+// failed when there is one, the error otherwise.
+func errReason(err error) string {
+	var re *resolver.Error
+	if errors.As(err, &re) {
+		what := "temporary"
+		if errors.Is(re.Kind, resolver.ErrPermanent) {
+			what = "permanent"
+		}
+		return fmt.Sprintf("%s DNS failure: %s %s: %s", what, strings.TrimSuffix(re.Name, "."), resolver.TypeString(re.Type), re.Reason)
+	}
+	return err.Error()
+}
+
+// matchReason explains a pass, fail, softfail or neutral.
+func matchReason(ip netip.Addr, r Result) string {
+	if r.Mechanism == "" || len(r.Path) == 0 {
+		if r.Status == Neutral {
+			return fmt.Sprintf("no term of %s's record matched %s (default neutral, RFC 7208 §4.7)", r.Domain, ip)
+		}
+		return fmt.Sprintf("%s's record gives %s for %s", r.Domain, r.Status, ip)
+	}
+	last := r.Path[len(r.Path)-1]
+	if len(r.Path) == 1 {
+		return fmt.Sprintf("%s matched %s in %s's record", ip, last.Term, last.Domain)
+	}
+	return fmt.Sprintf("%s matched %s in %s's record, reached through %s", ip, last.Term, last.Domain, r.Mechanism)
+}
+
+// AuthResult renders r as an RFC 8601 spf method result, with
+// smtp.mailfrom or smtp.helo as the property checked (RFC 8601 §2.7.2).
+// Nothing taken from the SMTP session can break the header field: the
+// property is left out when it is not a plain address or name (the reason
+// then says why), and the reason is reduced to printable ASCII without
+// quotes, backslashes or semicolons.
+func (r Result) AuthResult() authres.Result {
+	out := &authres.SPFResult{
+		Value:  authres.ResultValue(r.Status),
+		Reason: headerReason(r.Reason),
+	}
+	if r.Identity == IdentityHelo {
+		out.Helo = plainValue(r.Domain)
+	} else {
+		out.From = plainValue(r.Sender)
+	}
+	return out
+}
+
+// plainValue returns s if it is printable ASCII with none of the octets
+// that would need quoting in a header parameter, or "".
+func plainValue(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c > '~' || strings.IndexByte(`"\;()<>,[]=`, c) >= 0 {
+			return ""
+		}
+	}
+	return s
+}
+
+// headerReason makes a reason safe for a quoted header value.
+func headerReason(s string) string {
+	s = strings.ReplaceAll(s, "§", "section ")
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c < ' ' || c > '~':
+			b[i] = '?'
+		case c == '"':
+			b[i] = '\''
+		case c == '\\':
+			b[i] = '/'
+		case c == ';':
+			b[i] = ','
+		}
+	}
+	return string(b)
+}
