@@ -36,11 +36,11 @@ const (
 	// an RSA key of 1024 bits or more but under Policy.MinRSABits).
 	StatusPolicy Status = "policy"
 	// StatusTempError: the key lookup failed temporarily; try later.
-	StatusTempError Status = "temperror"
+	StatusTemperror Status = "temperror"
 	// StatusPermError: the signature can never be verified: malformed,
 	// unsupported, expired, From not signed, i= outside d=, key missing,
 	// revoked, malformed or under 1024 bits (RFC 8301 §3.2).
-	StatusPermError Status = "permerror"
+	StatusPermerror Status = "permerror"
 )
 
 // Result is the outcome of one DKIM-Signature header field. The tag fields
@@ -203,7 +203,7 @@ func NewVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, op
 			continue
 		}
 		if v.opts.Time.IsZero() {
-			p.res.finish(StatusPermError, ErrNoTime)
+			p.res.finish(StatusPermerror, ErrNoTime)
 			continue
 		}
 		sig, err := parseSignature(h, f, &p.res, &v.opts)
@@ -291,13 +291,13 @@ func (v *Verifier) verify(p *pending) {
 	res.KeyBits = key.Bits
 	res.Testing = key.Testing()
 	if !key.ForEmail() {
-		res.finish(StatusPermError, fmt.Errorf("%w: s=%s", ErrServiceNotAllowed, strings.Join(key.Services, ":")))
+		res.finish(StatusPermerror, fmt.Errorf("%w: s=%s", ErrServiceNotAllowed, strings.Join(key.Services, ":")))
 		return
 	}
 	if key.Strict() && domain.Normalize(s.idDomain) != domain.Normalize(s.domain) {
 		// RFC 6376 §3.6.1 t=s: "the "i=" domain MUST NOT be a subdomain
 		// of "d="".
-		res.finish(StatusPermError, fmt.Errorf("%w: key has t=s, i=%s", ErrIdentifierMismatch, res.Identifier))
+		res.finish(StatusPermerror, fmt.Errorf("%w: key has t=s, i=%s", ErrIdentifierMismatch, res.Identifier))
 		return
 	}
 	if _, err := key.check(s.algorithm, v.opts.Policy); err != nil {
@@ -305,7 +305,7 @@ func (v *Verifier) verify(p *pending) {
 		if errors.Is(err, ErrKeyTooShort) && key.Bits < minRSABits {
 			// RFC 8301 §3.2: under 1024 bits is never valid, whatever the
 			// policy: permerror, as for a malformed key.
-			st = StatusPermError
+			st = StatusPermerror
 		}
 		res.finish(st, err)
 		return
@@ -375,9 +375,9 @@ func statusOf(err error) Status {
 	case errors.Is(err, ErrPolicy):
 		return StatusPolicy
 	case errors.Is(err, ErrKeyUnavailable), resolver.IsTemporary(err):
-		return StatusTempError
+		return StatusTemperror
 	}
-	return StatusPermError
+	return StatusPermerror
 }
 
 // Verify reads a whole message from msg and verifies its DKIM signatures:

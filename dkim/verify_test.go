@@ -110,19 +110,19 @@ func TestVerify(t *testing.T) {
 			status: []Status{StatusFail}, err: []error{ErrSignatureMismatch}},
 		{name: "unsigned header added", msg: fixed("X-Mailer: whatever\r\n" + relaxedSigned), status: []Status{StatusPass}},
 		{name: "key missing", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector = "missing" })),
-			status: []Status{StatusPermError}, err: []error{ErrKeyNotFound}},
+			status: []Status{StatusPermerror}, err: []error{ErrKeyNotFound}},
 		{name: "key NODATA", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector = "nodata" })),
-			status: []Status{StatusPermError}, err: []error{ErrKeyNotFound}},
+			status: []Status{StatusPermerror}, err: []error{ErrKeyNotFound}},
 		{name: "key revoked", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector = "revoked" })),
-			status: []Status{StatusPermError}, err: []error{ErrKeyRevoked}},
+			status: []Status{StatusPermerror}, err: []error{ErrKeyRevoked}},
 		{name: "key SERVFAIL", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector = "servfail" })),
-			status: []Status{StatusTempError}, err: []error{ErrKeyUnavailable},
+			status: []Status{StatusTemperror}, err: []error{ErrKeyUnavailable},
 			check: func(t *testing.T, r []Result) { assert.True(t, resolver.IsTemporary(r[0].Err)) }},
 		{name: "rsa 512", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector, o.Signer = "short512", k.rsa512 })),
-			status: []Status{StatusPermError}, err: []error{ErrKeyTooShort},
+			status: []Status{StatusPermerror}, err: []error{ErrKeyTooShort},
 			check: func(t *testing.T, r []Result) { assert.Equal(t, 512, r[0].KeyBits) }},
 		{name: "rsa 768", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector, o.Signer = "short768", k.rsa768 })),
-			status: []Status{StatusPermError}, err: []error{ErrKeyTooShort}},
+			status: []Status{StatusPermerror}, err: []error{ErrKeyTooShort}},
 		{name: "rsa 1024", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector, o.Signer = "k1024", k.rsa1024 })),
 			status: []Status{StatusPass}},
 		{name: "rsa 1024 under a 2048 policy", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector, o.Signer = "k1024", k.rsa1024 })),
@@ -132,15 +132,15 @@ func TestVerify(t *testing.T) {
 		{name: "rsa-sha1 allowed", msg: crafted(k.rsaA, "v=1; a=rsa-sha1; c=relaxed/relaxed; d=example.com; s=rsa1; h=from:to:subject; bh={bh}; "),
 			opts: Options{Policy: Policy{AllowSHA1: true}}, status: []Status{StatusPass}},
 		{name: "key h=sha1 only", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector = "sha1only" })),
-			status: []Status{StatusPermError}, err: []error{ErrHashNotAllowed}},
+			status: []Status{StatusPermerror}, err: []error{ErrHashNotAllowed}},
 		{name: "ed25519 signature, rsa key", msg: signed(with(ed, func(o *gmdkim.SignOptions) { o.Selector = "rsaforEd" })),
-			status: []Status{StatusPermError}, err: []error{ErrKeyAlgorithmMismatch}},
+			status: []Status{StatusPermerror}, err: []error{ErrKeyAlgorithmMismatch}},
 		{name: "key not for email", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector = "notmail" })),
-			status: []Status{StatusPermError}, err: []error{ErrServiceNotAllowed}},
+			status: []Status{StatusPermerror}, err: []error{ErrServiceNotAllowed}},
 		{name: "testing key", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector = "testing" })),
 			status: []Status{StatusPass}, check: func(t *testing.T, r []Result) { assert.True(t, r[0].Testing) }},
 		{name: "expired", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Expiration = now.Add(time.Hour) })),
-			opts: Options{Time: now.Add(2 * time.Hour)}, status: []Status{StatusPermError}, err: []error{ErrExpired},
+			opts: Options{Time: now.Add(2 * time.Hour)}, status: []Status{StatusPermerror}, err: []error{ErrExpired},
 			check: func(t *testing.T, r []Result) {
 				assert.Equal(t, now.Add(time.Hour).Unix(), r[0].Expiration.Unix())
 				assert.Zero(t, r[0].KeyBits, "no key lookup for an expired signature")
@@ -150,12 +150,12 @@ func TestVerify(t *testing.T) {
 		{name: "expired within the clock skew", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Expiration = now.Add(time.Hour) })),
 			opts: Options{Time: now.Add(time.Hour + 4*time.Minute)}, status: []Status{StatusPass}},
 		{name: "expired, no skew", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Expiration = now.Add(time.Hour) })),
-			opts: Options{Time: now.Add(time.Hour + 4*time.Minute), ClockSkew: -1}, status: []Status{StatusPermError}, err: []error{ErrExpired}},
+			opts: Options{Time: now.Add(time.Hour + 4*time.Minute), ClockSkew: -1}, status: []Status{StatusPermerror}, err: []error{ErrExpired}},
 		{name: "timestamp in the future is reported only", msg: fixed(relaxedSigned),
 			opts: Options{Time: now.Add(-time.Hour)}, status: []Status{StatusPass},
 			check: func(t *testing.T, r []Result) { assert.True(t, r[0].FutureTimestamp) }},
 		{name: "x= not after t=", msg: crafted(k.rsaA, relaxedTags+"t=1700000000; x=1600000000; "),
-			status: []Status{StatusPermError}, err: []error{ErrMalformed}},
+			status: []Status{StatusPermerror}, err: []error{ErrMalformed}},
 		{name: "l= with appended body", msg: func(t *testing.T) string {
 			l := canonLen(t, Relaxed, testBody)
 			return craft(t, testMessage, k.rsaA, relaxedTags+fmt.Sprintf("l=%d; ", l)) + "Click  here: https://evil.example/\r\n\r\n"
@@ -178,7 +178,7 @@ func TestVerify(t *testing.T) {
 		{name: "l= huge", msg: crafted(k.rsaA, relaxedTags+"l=99999999999999999999999999; "),
 			status: []Status{StatusFail}, err: []error{ErrBodyTooShort}},
 		{name: "From not signed", msg: crafted(k.rsaA, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=rsa1; h=to:subject; bh={bh}; "),
-			status: []Status{StatusPermError}, err: []error{ErrFromNotSigned},
+			status: []Status{StatusPermerror}, err: []error{ErrFromNotSigned},
 			check: func(t *testing.T, r []Result) {
 				assert.False(t, r[0].FromSigned)
 				assert.Equal(t, "From not signed", r[0].Reason)
@@ -202,32 +202,32 @@ func TestVerify(t *testing.T) {
 			status: []Status{StatusPass},
 			check:  func(t *testing.T, r []Result) { assert.Equal(t, "joe@mail.example.com", r[0].Identifier) }},
 		{name: "i= outside d=", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Identifier = "joe@evil.example" })),
-			status: []Status{StatusPermError}, err: []error{ErrIdentifierMismatch},
+			status: []Status{StatusPermerror}, err: []error{ErrIdentifierMismatch},
 			check: func(t *testing.T, r []Result) { assert.True(t, r[0].IdentifierOutsideDomain) }},
 		{name: "i= suffix but not subdomain", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Identifier = "joe@badexample.com" })),
-			status: []Status{StatusPermError}, err: []error{ErrIdentifierMismatch}},
+			status: []Status{StatusPermerror}, err: []error{ErrIdentifierMismatch}},
 		{name: "i= subdomain under a strict key", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector, o.Identifier = "strict", "joe@mail.example.com" })),
-			status: []Status{StatusPermError}, err: []error{ErrIdentifierMismatch},
+			status: []Status{StatusPermerror}, err: []error{ErrIdentifierMismatch},
 			check: func(t *testing.T, r []Result) { assert.False(t, r[0].IdentifierOutsideDomain) }},
 		{name: "i= exact under a strict key", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector, o.Identifier = "strict", "joe@example.com" })),
 			status: []Status{StatusPass}},
 		{name: "d= with NUL", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Domain = "example.com\x00.evil.example" })),
-			status: []Status{StatusPermError}, err: []error{ErrInvalidName},
+			status: []Status{StatusPermerror}, err: []error{ErrInvalidName},
 			check: func(t *testing.T, r []Result) {
 				assert.Equal(t, "example.com\x00.evil.example", r[0].Domain, "never cut")
 			}},
 		{name: "d= empty label", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Domain = "example..com" })),
-			status: []Status{StatusPermError}, err: []error{ErrInvalidName}},
+			status: []Status{StatusPermerror}, err: []error{ErrInvalidName}},
 		{name: "d= with space", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Domain = "exam ple.com" })),
-			status: []Status{StatusPermError}, err: []error{ErrInvalidName}},
+			status: []Status{StatusPermerror}, err: []error{ErrInvalidName}},
 		{name: "d= trailing dot", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Domain = "example.com." })),
-			status: []Status{StatusPermError}, err: []error{ErrInvalidName}},
+			status: []Status{StatusPermerror}, err: []error{ErrInvalidName}},
 		{name: "s= with NUL", msg: signed(with(rr, func(o *gmdkim.SignOptions) { o.Selector = "rsa1\x00x" })),
-			status: []Status{StatusPermError}, err: []error{ErrInvalidName}},
+			status: []Status{StatusPermerror}, err: []error{ErrInvalidName}},
 		{name: "LF line endings, relaxed", msg: fixed(strings.ReplaceAll(relaxedSigned, "\r\n", "\n")), status: []Status{StatusPass}},
 		{name: "LF line endings, simple", msg: fixed(strings.ReplaceAll(simpleSigned, "\r\n", "\n")), status: []Status{StatusPass}},
 		{name: "zero time", msg: fixed(relaxedSigned), opts: Options{Time: time.Time{}},
-			status: []Status{StatusPermError}, err: []error{ErrNoTime}},
+			status: []Status{StatusPermerror}, err: []error{ErrNoTime}},
 		{name: "no signature", msg: fixed(testMessage), status: []Status{}},
 	}
 	for _, tt := range tests {
@@ -319,7 +319,7 @@ func TestVerifyMalformed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := verifyString(t, z, "DKIM-Signature: "+tt.value+"\r\n"+testMessage, &Options{Time: time.Now()})
 			require.Len(t, res, 1)
-			assert.Equal(t, StatusPermError, res[0].Status)
+			assert.Equal(t, StatusPermerror, res[0].Status)
 			assert.True(t, errors.Is(res[0].Err, tt.err), "got %v, want %v", res[0].Err, tt.err)
 		})
 	}
@@ -405,7 +405,7 @@ func TestVerifierContext(t *testing.T) {
 	assert.Less(t, time.Since(start), 900*time.Millisecond)
 	require.Len(t, res, 2)
 	assert.Equal(t, StatusPass, res[0].Status)
-	assert.Equal(t, StatusTempError, res[1].Status)
+	assert.Equal(t, StatusTemperror, res[1].Status)
 	assert.True(t, resolver.IsTemporary(res[1].Err), "%v", res[1].Err)
 }
 

@@ -32,17 +32,17 @@ type Status string
 const (
 	// Pass: the name resolves to the connecting address, or is an address
 	// literal of it.
-	Pass Status = "pass"
+	StatusPass Status = "pass"
 	// Fail: the name resolves, but not to the connecting address; or an
 	// address literal names another address.
-	Fail Status = "fail"
+	StatusFail Status = "fail"
 	// Invalid: not a usable name: empty, localhost, a bare IP, a single
 	// label, bad syntax, a reserved or non-existent TLD.
-	Invalid Status = "invalid"
+	StatusInvalid Status = "invalid"
 	// None: the name does not resolve (NXDOMAIN, or no A and no AAAA).
-	None Status = "none"
+	StatusNone Status = "none"
 	// TempError: a DNS lookup failed temporarily and left the result open.
-	TempError Status = "temperror"
+	StatusTemperror Status = "temperror"
 )
 
 // Errors, wrapped in Result.Err.
@@ -83,7 +83,7 @@ type Result struct {
 	OtherOrg bool
 	// Reason explains the status in a few words.
 	Reason string
-	// Err is set for TempError, and for None when the cause was an error:
+	// Err is set for StatusTemperror, and for StatusNone when the cause was an error:
 	// it wraps ErrDNS or ErrNoIP and the resolver's error.
 	Err error
 }
@@ -97,10 +97,10 @@ type Options struct {
 }
 
 // Check evaluates the EHLO/HELO argument name given by a client
-// connecting from ip. Invalid names are decided without DNS. For a name,
+// connecting from ip. StatusInvalid names are decided without DNS. For a name,
 // the A and AAAA questions, the existence of a TLD the public suffix list
 // does not know, and the MX of the sender domain are asked concurrently.
-// A temporary DNS failure is TempError, never Fail.
+// A temporary DNS failure is StatusTemperror, never StatusFail.
 func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr, opts *Options) Result {
 	var o Options
 	if opts != nil {
@@ -108,7 +108,7 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 	}
 	res := Result{Name: name}
 	if code, ok := Syntax(name); !ok {
-		res.Status, res.Code = Invalid, code
+		res.Status, res.Code = StatusInvalid, code
 		res.Reason = invalidReason(code)
 		return res
 	}
@@ -120,17 +120,17 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 		res.Addrs = []netip.Addr{lit}
 		switch {
 		case !ip.IsValid():
-			res.Status, res.Code, res.Err = None, CodeNoIP, ErrNoIP
+			res.Status, res.Code, res.Err = StatusNone, CodeNoIP, ErrNoIP
 			res.Reason = "no connecting address to compare with"
 		case lit == ip:
-			res.Status, res.Code = Pass, CodeLiteralMatch
+			res.Status, res.Code = StatusPass, CodeLiteralMatch
 			res.Reason = "address literal of the connecting address"
 		default:
 			// A well-formed literal is a usable identity (RFC 5321
 			// §4.1.3), so not invalid; it claims an address the client
 			// does not connect from, as a name resolving elsewhere does:
 			// fail (§4.1.4: verification failed).
-			res.Status, res.Code = Fail, CodeLiteralMismatch
+			res.Status, res.Code = StatusFail, CodeLiteralMismatch
 			res.Reason = fmt.Sprintf("address literal %s is not the connecting address %s", lit, ip)
 		}
 		return res
@@ -139,7 +139,7 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 	n := domain.Normalize(name)
 	res.OrgDomain = domain.Org(n)
 	if !ip.IsValid() {
-		res.Status, res.Code, res.Err = None, CodeNoIP, ErrNoIP
+		res.Status, res.Code, res.Err = StatusNone, CodeNoIP, ErrNoIP
 		res.Reason = "no connecting address to compare with"
 		return res
 	}
@@ -188,27 +188,27 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 	tempErr := firstTemporary(err4, err6)
 	switch {
 	case matched:
-		res.Status, res.Code = Pass, CodeMatch
+		res.Status, res.Code = StatusPass, CodeMatch
 		res.Reason = fmt.Sprintf("%s resolves to %s", n, ip)
 	case len(res.Addrs) == 0 && tldMissing:
-		res.Status, res.Code = Invalid, CodeUnknownTLD
+		res.Status, res.Code = StatusInvalid, CodeUnknownTLD
 		res.Reason = fmt.Sprintf("top-level domain %q does not exist", tld)
 	case tempErr != nil:
-		res.Status, res.Code = TempError, CodeDNSTemporary
+		res.Status, res.Code = StatusTemperror, CodeDNSTemporary
 		res.Reason = "address lookup failed temporarily"
 		res.Err = fmt.Errorf("%w: %w", ErrDNS, tempErr)
 	case len(res.Addrs) > 0:
-		res.Status, res.Code = Fail, CodeOtherIP
+		res.Status, res.Code = StatusFail, CodeOtherIP
 		res.Reason = fmt.Sprintf("%s does not resolve to %s", n, ip)
 	case err4 != nil || err6 != nil:
-		res.Status, res.Code = None, CodeDNSPermanent
+		res.Status, res.Code = StatusNone, CodeDNSPermanent
 		res.Reason = "address lookup failed"
 		res.Err = fmt.Errorf("%w: %w", ErrDNS, errors.Join(err4, err6))
 	case (ans4 != nil && ans4.NXDomain()) || (ans6 != nil && ans6.NXDomain()):
-		res.Status, res.Code = None, CodeNXDomain
+		res.Status, res.Code = StatusNone, CodeNXDomain
 		res.Reason = fmt.Sprintf("%s does not exist", n)
 	default:
-		res.Status, res.Code = None, CodeNoAddress
+		res.Status, res.Code = StatusNone, CodeNoAddress
 		res.Reason = fmt.Sprintf("%s has no address", n)
 	}
 

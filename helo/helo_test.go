@@ -90,59 +90,59 @@ func TestCheck(t *testing.T) {
 		flags  flags
 	}{
 		// Names.
-		{desc: "resolves to ip", name: "mail.example.org", ip: ip4, status: helo.Pass, code: "match", addrs: []string{ip4}},
-		{desc: "case and trailing dot", name: "MAIL.Example.ORG.", ip: ip4, status: helo.Pass, code: "match", addrs: []string{ip4}},
-		{desc: "via CNAME", name: "alias.example.org", ip: ip4, status: helo.Pass, code: "match", addrs: []string{ip4}},
-		{desc: "ipv4-mapped connecting address", name: "mail.example.org", ip: "::ffff:192.0.2.10", status: helo.Pass, code: "match", addrs: []string{ip4}},
-		{desc: "ipv6 resolves", name: "mail6.example.org", ip: "2001:db8::10", status: helo.Pass, code: "match", addrs: []string{"2001:db8::10"}},
-		{desc: "A and AAAA, v6 client", name: "both.example.org", ip: "2001:db8::20", status: helo.Pass, code: "match", addrs: []string{"192.0.2.20", "2001:db8::20"}},
-		{desc: "resolves elsewhere", name: "other.example.org", ip: ip4, status: helo.Fail, code: "other-ip", addrs: []string{"198.51.100.1"}},
-		{desc: "only the other family", name: "mail6.example.org", ip: ip4, status: helo.Fail, code: "other-ip", addrs: []string{"2001:db8::10"}},
-		{desc: "NXDOMAIN", name: "nothere.example.org", ip: ip4, status: helo.None, code: "nxdomain"},
-		{desc: "no address", name: "txtonly.example.org", ip: ip4, status: helo.None, code: "no-address"},
-		{desc: "CNAME loop", name: "loop.example.org", ip: ip4, status: helo.None, code: "dns-permanent"},
-		{desc: "servfail", name: "sf.example.org", ip: ip4, status: helo.TempError, code: "dns-temporary"},
-		{desc: "timeout", name: "to.example.org", ip: ip4, status: helo.TempError, code: "dns-temporary"},
-		{desc: "TLD known to the zone", name: "mail.isp.example", ip: "192.0.2.50", status: helo.Pass, code: "match", addrs: []string{"192.0.2.50"}},
-		{desc: "TLD known to the zone, name missing", name: "nothere.isp.example", ip: ip4, status: helo.None, code: "nxdomain"},
-		{desc: "unknown TLD", name: "mail.nosuchtld", ip: ip4, status: helo.Invalid, code: "unknown-tld"},
-		{desc: "unknown TLD, trailing dot", name: "Mail.NoSuchTLD.", ip: ip4, status: helo.Invalid, code: "unknown-tld"},
-		{desc: "no connecting address", name: "mail.example.org", ip: "", status: helo.None, code: "no-ip"},
+		{desc: "resolves to ip", name: "mail.example.org", ip: ip4, status: helo.StatusPass, code: "match", addrs: []string{ip4}},
+		{desc: "case and trailing dot", name: "MAIL.Example.ORG.", ip: ip4, status: helo.StatusPass, code: "match", addrs: []string{ip4}},
+		{desc: "via CNAME", name: "alias.example.org", ip: ip4, status: helo.StatusPass, code: "match", addrs: []string{ip4}},
+		{desc: "ipv4-mapped connecting address", name: "mail.example.org", ip: "::ffff:192.0.2.10", status: helo.StatusPass, code: "match", addrs: []string{ip4}},
+		{desc: "ipv6 resolves", name: "mail6.example.org", ip: "2001:db8::10", status: helo.StatusPass, code: "match", addrs: []string{"2001:db8::10"}},
+		{desc: "A and AAAA, v6 client", name: "both.example.org", ip: "2001:db8::20", status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.20", "2001:db8::20"}},
+		{desc: "resolves elsewhere", name: "other.example.org", ip: ip4, status: helo.StatusFail, code: "other-ip", addrs: []string{"198.51.100.1"}},
+		{desc: "only the other family", name: "mail6.example.org", ip: ip4, status: helo.StatusFail, code: "other-ip", addrs: []string{"2001:db8::10"}},
+		{desc: "NXDOMAIN", name: "nothere.example.org", ip: ip4, status: helo.StatusNone, code: "nxdomain"},
+		{desc: "no address", name: "txtonly.example.org", ip: ip4, status: helo.StatusNone, code: "no-address"},
+		{desc: "CNAME loop", name: "loop.example.org", ip: ip4, status: helo.StatusNone, code: "dns-permanent"},
+		{desc: "servfail", name: "sf.example.org", ip: ip4, status: helo.StatusTemperror, code: "dns-temporary"},
+		{desc: "timeout", name: "to.example.org", ip: ip4, status: helo.StatusTemperror, code: "dns-temporary"},
+		{desc: "TLD known to the zone", name: "mail.isp.example", ip: "192.0.2.50", status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.50"}},
+		{desc: "TLD known to the zone, name missing", name: "nothere.isp.example", ip: ip4, status: helo.StatusNone, code: "nxdomain"},
+		{desc: "unknown TLD", name: "mail.nosuchtld", ip: ip4, status: helo.StatusInvalid, code: "unknown-tld"},
+		{desc: "unknown TLD, trailing dot", name: "Mail.NoSuchTLD.", ip: ip4, status: helo.StatusInvalid, code: "unknown-tld"},
+		{desc: "no connecting address", name: "mail.example.org", ip: "", status: helo.StatusNone, code: "no-ip"},
 
 		// Address literals (RFC 5321 §4.1.3).
-		{desc: "literal matches", name: "[192.0.2.10]", ip: ip4, status: helo.Pass, code: "literal-match", addrs: []string{ip4}},
-		{desc: "literal, zero-padded", name: "[192.000.002.010]", ip: ip4, status: helo.Pass, code: "literal-match", addrs: []string{ip4}},
-		{desc: "literal, mapped client", name: "[192.0.2.10]", ip: "::ffff:192.0.2.10", status: helo.Pass, code: "literal-match", addrs: []string{ip4}},
-		{desc: "literal mismatch", name: "[192.0.2.11]", ip: ip4, status: helo.Fail, code: "literal-mismatch", addrs: []string{"192.0.2.11"}},
-		{desc: "ipv6 literal", name: "[IPv6:2001:db8::10]", ip: "2001:db8::10", status: helo.Pass, code: "literal-match", addrs: []string{"2001:db8::10"}},
-		{desc: "ipv6 literal, tag case", name: "[ipv6:2001:DB8:0::10]", ip: "2001:db8::10", status: helo.Pass, code: "literal-match", addrs: []string{"2001:db8::10"}},
-		{desc: "ipv6 literal of mapped v4", name: "[IPv6:::ffff:192.0.2.10]", ip: ip4, status: helo.Pass, code: "literal-match", addrs: []string{ip4}},
-		{desc: "ipv6 literal mismatch", name: "[IPv6:2001:db8::11]", ip: "2001:db8::10", status: helo.Fail, code: "literal-mismatch", addrs: []string{"2001:db8::11"}},
-		{desc: "v4 literal, v6 client", name: "[192.0.2.10]", ip: "2001:db8::10", status: helo.Fail, code: "literal-mismatch", addrs: []string{ip4}},
+		{desc: "literal matches", name: "[192.0.2.10]", ip: ip4, status: helo.StatusPass, code: "literal-match", addrs: []string{ip4}},
+		{desc: "literal, zero-padded", name: "[192.000.002.010]", ip: ip4, status: helo.StatusPass, code: "literal-match", addrs: []string{ip4}},
+		{desc: "literal, mapped client", name: "[192.0.2.10]", ip: "::ffff:192.0.2.10", status: helo.StatusPass, code: "literal-match", addrs: []string{ip4}},
+		{desc: "literal mismatch", name: "[192.0.2.11]", ip: ip4, status: helo.StatusFail, code: "literal-mismatch", addrs: []string{"192.0.2.11"}},
+		{desc: "ipv6 literal", name: "[IPv6:2001:db8::10]", ip: "2001:db8::10", status: helo.StatusPass, code: "literal-match", addrs: []string{"2001:db8::10"}},
+		{desc: "ipv6 literal, tag case", name: "[ipv6:2001:DB8:0::10]", ip: "2001:db8::10", status: helo.StatusPass, code: "literal-match", addrs: []string{"2001:db8::10"}},
+		{desc: "ipv6 literal of mapped v4", name: "[IPv6:::ffff:192.0.2.10]", ip: ip4, status: helo.StatusPass, code: "literal-match", addrs: []string{ip4}},
+		{desc: "ipv6 literal mismatch", name: "[IPv6:2001:db8::11]", ip: "2001:db8::10", status: helo.StatusFail, code: "literal-mismatch", addrs: []string{"2001:db8::11"}},
+		{desc: "v4 literal, v6 client", name: "[192.0.2.10]", ip: "2001:db8::10", status: helo.StatusFail, code: "literal-mismatch", addrs: []string{ip4}},
 
 		// Relation to the sender domain.
 		{desc: "MX of the sender", name: "mx1.example.org", ip: "192.0.2.11", sender: "example.org",
-			status: helo.Pass, code: "match", addrs: []string{"192.0.2.11"}, flags: flags{sameOrg: true, isMX: true}},
+			status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.11"}, flags: flags{sameOrg: true, isMX: true}},
 		{desc: "MX exchange case, sender dot", name: "mx2.example.org.", ip: "192.0.2.12", sender: "Example.ORG.",
-			status: helo.Pass, code: "match", addrs: []string{"192.0.2.12"}, flags: flags{sameOrg: true, isMX: true}},
+			status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.12"}, flags: flags{sameOrg: true, isMX: true}},
 		{desc: "same org, not an MX", name: "mail.example.org", ip: ip4, sender: "bounce.example.org",
-			status: helo.Pass, code: "match", addrs: []string{ip4}, flags: flags{sameOrg: true}},
+			status: helo.StatusPass, code: "match", addrs: []string{ip4}, flags: flags{sameOrg: true}},
 		{desc: "same org under an unlisted TLD", name: "mail.shop.test", ip: "192.0.2.40", sender: "bounce.shop.test",
-			status: helo.Pass, code: "match", addrs: []string{"192.0.2.40"}, flags: flags{sameOrg: true}},
+			status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.40"}, flags: flags{sameOrg: true}},
 		{desc: "other org", name: "relay.example.com", ip: "192.0.2.30", sender: "example.org",
-			status: helo.Pass, code: "match", addrs: []string{"192.0.2.30"}, flags: flags{otherOrg: true}},
+			status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.30"}, flags: flags{otherOrg: true}},
 		{desc: "other org, failing", name: "relay.example.com", ip: ip4, sender: "example.org",
-			status: helo.Fail, code: "other-ip", addrs: []string{"192.0.2.30"}, flags: flags{otherOrg: true}},
+			status: helo.StatusFail, code: "other-ip", addrs: []string{"192.0.2.30"}, flags: flags{otherOrg: true}},
 		{desc: "other org needs a resolving name", name: "nothere.example.com", ip: ip4, sender: "example.org",
-			status: helo.None, code: "nxdomain"},
+			status: helo.StatusNone, code: "nxdomain"},
 		{desc: "MX of another sender", name: "relay.example.com", ip: "192.0.2.30", sender: "example.com",
-			status: helo.Pass, code: "match", addrs: []string{"192.0.2.30"}, flags: flags{sameOrg: true, isMX: true}},
+			status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.30"}, flags: flags{sameOrg: true, isMX: true}},
 		{desc: "no sender, no relation", name: "relay.example.com", ip: "192.0.2.30",
-			status: helo.Pass, code: "match", addrs: []string{"192.0.2.30"}},
+			status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.30"}},
 		{desc: "sender MX servfail", name: "mail.example.org", ip: ip4, sender: "sfmx.example.org",
-			status: helo.Pass, code: "match", addrs: []string{ip4}, flags: flags{sameOrg: true}},
+			status: helo.StatusPass, code: "match", addrs: []string{ip4}, flags: flags{sameOrg: true}},
 		{desc: "literal has no relation", name: "[192.0.2.10]", ip: ip4, sender: "example.org",
-			status: helo.Pass, code: "literal-match", addrs: []string{ip4}},
+			status: helo.StatusPass, code: "literal-match", addrs: []string{ip4}},
 	}
 	z := newZone(t)
 	for _, tc := range tests {
@@ -175,11 +175,11 @@ func TestCheck(t *testing.T) {
 				t.Error("empty Reason")
 			}
 			switch res.Status {
-			case helo.TempError:
+			case helo.StatusTemperror:
 				if !errors.Is(res.Err, helo.ErrDNS) || !resolver.IsTemporary(res.Err) {
 					t.Errorf("Err = %v, want a temporary ErrDNS", res.Err)
 				}
-			case helo.None:
+			case helo.StatusNone:
 				switch res.Code {
 				case helo.CodeNoIP:
 					if !errors.Is(res.Err, helo.ErrNoIP) {
@@ -267,7 +267,7 @@ func TestCheckInvalid(t *testing.T) {
 			}
 			rec := &recorder{Resolver: newZone(t)}
 			res := helo.Check(context.Background(), rec, tc.name, netip.MustParseAddr("192.0.2.10"), &helo.Options{SenderDomain: "example.org"})
-			if res.Status != helo.Invalid || res.Code != tc.code {
+			if res.Status != helo.StatusInvalid || res.Code != tc.code {
 				t.Errorf("Check: %q %q, want invalid %q", res.Status, res.Code, tc.code)
 			}
 			if res.Reason == "" || res.Err != nil {
@@ -345,7 +345,7 @@ func TestCheckContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	res := helo.Check(ctx, z, "mail.example.org", ip, nil)
-	if res.Status != helo.TempError || !errors.Is(res.Err, context.Canceled) {
+	if res.Status != helo.StatusTemperror || !errors.Is(res.Err, context.Canceled) {
 		t.Errorf("cancelled: %q %v, want temperror wrapping context.Canceled", res.Status, res.Err)
 	}
 
@@ -353,7 +353,7 @@ func TestCheckContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	res = helo.Check(ctx, z, "to.example.org", ip, &helo.Options{SenderDomain: "example.org"})
-	if res.Status != helo.TempError || !resolver.IsTemporary(res.Err) {
+	if res.Status != helo.StatusTemperror || !resolver.IsTemporary(res.Err) {
 		t.Errorf("deadline: %q %v, want temperror", res.Status, res.Err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -369,7 +369,7 @@ func TestString(t *testing.T) {
 			t.Errorf("String() = %q, want it to contain %q", s, want)
 		}
 	}
-	s = helo.Result{Status: helo.Invalid, Name: "a\nb", Code: helo.CodeSyntax}.String()
+	s = helo.Result{Status: helo.StatusInvalid, Name: "a\nb", Code: helo.CodeSyntax}.String()
 	if strings.Contains(s, "\n") {
 		t.Errorf("String() = %q: the client's name must be quoted", s)
 	}
@@ -404,7 +404,7 @@ func FuzzSyntax(f *testing.F) {
 			}
 		}
 		res := helo.Check(context.Background(), z, name, ip, nil)
-		if (res.Status == helo.Invalid && res.Code != helo.CodeUnknownTLD) != !ok {
+		if (res.Status == helo.StatusInvalid && res.Code != helo.CodeUnknownTLD) != !ok {
 			t.Fatalf("Check(%q) = %q %q, Syntax ok %v", name, res.Status, res.Code, ok)
 		}
 	})

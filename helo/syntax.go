@@ -7,7 +7,7 @@ import (
 
 // Codes, stable machine reasons carried in Result.Code.
 const (
-	// Invalid names (no DNS is asked).
+	// StatusInvalid names (no DNS is asked).
 	CodeEmpty       = "empty"        // nothing given
 	CodeLocalhost   = "localhost"    // localhost, localhost.localdomain, *.localhost
 	CodeBareIP      = "bare-ip"      // an IP address without brackets

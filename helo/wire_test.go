@@ -27,14 +27,14 @@ func TestCheckWire(t *testing.T) {
 		code   string
 		isMX   bool
 	}{
-		{"mail.example.org", "", helo.Pass, helo.CodeMatch, false},
-		{"mx1.example.org", "example.org", helo.Fail, helo.CodeOtherIP, true},
-		{"alias.example.org", "", helo.Pass, helo.CodeMatch, false},
-		{"nothere.example.org", "", helo.None, helo.CodeNXDomain, false},
-		{"txtonly.example.org", "", helo.None, helo.CodeNoAddress, false},
-		{"mail.isp.example", "", helo.Fail, helo.CodeOtherIP, false},
-		{"mail.nosuchtld", "", helo.Invalid, helo.CodeUnknownTLD, false},
-		{"busy.example.org", "", helo.TempError, helo.CodeDNSTemporary, false},
+		{"mail.example.org", "", helo.StatusPass, helo.CodeMatch, false},
+		{"mx1.example.org", "example.org", helo.StatusFail, helo.CodeOtherIP, true},
+		{"alias.example.org", "", helo.StatusPass, helo.CodeMatch, false},
+		{"nothere.example.org", "", helo.StatusNone, helo.CodeNXDomain, false},
+		{"txtonly.example.org", "", helo.StatusNone, helo.CodeNoAddress, false},
+		{"mail.isp.example", "", helo.StatusFail, helo.CodeOtherIP, false},
+		{"mail.nosuchtld", "", helo.StatusInvalid, helo.CodeUnknownTLD, false},
+		{"busy.example.org", "", helo.StatusTemperror, helo.CodeDNSTemporary, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,7 +43,7 @@ func TestCheckWire(t *testing.T) {
 				t.Errorf("got %q %q mx=%v, want %q %q mx=%v (reason %q, err %v)",
 					res.Status, res.Code, res.IsMX, tc.status, tc.code, tc.isMX, res.Reason, res.Err)
 			}
-			if tc.status == helo.TempError && !resolver.IsTemporary(res.Err) {
+			if tc.status == helo.StatusTemperror && !resolver.IsTemporary(res.Err) {
 				t.Errorf("Err = %v, want temporary", res.Err)
 			}
 		})

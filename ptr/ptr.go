@@ -36,17 +36,17 @@ type Status string
 // Statuses.
 const (
 	// Pass: some PTR name resolves back to the address.
-	Pass Status = "pass"
+	StatusPass Status = "pass"
 	// Fail: PTR names exist but none resolves back to the address.
-	Fail Status = "fail"
+	StatusFail Status = "fail"
 	// None: the address has no PTR record (NXDOMAIN or NODATA). RFC 8601
 	// §2.7.3 calls this iprev "permerror"; AuthResult says so.
-	None Status = "none"
+	StatusNone Status = "none"
 	// TempError: a DNS lookup failed temporarily and left the result open.
-	TempError Status = "temperror"
+	StatusTemperror Status = "temperror"
 	// PermError: the check cannot be done: the address is invalid, or the
 	// reverse name's answer is broken for good (a CNAME loop).
-	PermError Status = "permerror"
+	StatusPermerror Status = "permerror"
 )
 
 // DefaultMaxNames is the number of PTR names confirmed when
@@ -88,7 +88,7 @@ type Result struct {
 	RelatedDomain string
 	// Reason explains the status in a few words.
 	Reason string
-	// Err is set for TempError and PermError: it wraps ErrInvalidIP or
+	// Err is set for StatusTemperror and PermError: it wraps ErrInvalidIP or
 	// ErrDNS and the resolver's error.
 	Err error
 }
@@ -106,7 +106,7 @@ type Options struct {
 }
 
 // Check finds the PTR names of ip and confirms them (RFC 8601 §3). It never
-// returns Fail because of a temporary DNS failure: that is TempError.
+// returns StatusFail because of a temporary DNS failure: that is StatusTemperror.
 func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, opts *Options) Result {
 	var o Options
 	if opts != nil {
@@ -119,7 +119,7 @@ func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, opts *Option
 	ip = ip.Unmap().WithZone("")
 	res := Result{IP: ip}
 	if !ip.IsValid() {
-		res.Status = PermError
+		res.Status = StatusPermerror
 		res.Reason = "no valid IP address"
 		res.Err = ErrInvalidIP
 		return res
@@ -129,17 +129,17 @@ func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, opts *Option
 	if err != nil {
 		res.Err = fmt.Errorf("%w: %w", ErrDNS, err)
 		if resolver.IsTemporary(err) {
-			res.Status = TempError
+			res.Status = StatusTemperror
 			res.Reason = "PTR lookup failed temporarily"
 		} else {
-			res.Status = PermError
+			res.Status = StatusPermerror
 			res.Reason = "PTR lookup failed"
 		}
 		return res
 	}
 	res.Names = dedupe(names)
 	if len(res.Names) == 0 {
-		res.Status = None
+		res.Status = StatusNone
 		if ans != nil && ans.NXDomain() {
 			res.Reason = "no PTR record (NXDOMAIN)"
 		} else {
@@ -161,16 +161,16 @@ func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, opts *Option
 
 	switch {
 	case len(res.Confirmed) > 0:
-		res.Status = Pass
+		res.Status = StatusPass
 		res.Reason = fmt.Sprintf("%s resolves to %s", res.Confirmed[0], ip)
 	case tempErr != nil:
 		// RFC 8601 §2.7.3: an evaluation a transient error left incomplete is
 		// temperror; the unanswered name might have confirmed.
-		res.Status = TempError
+		res.Status = StatusTemperror
 		res.Reason = "forward lookup failed temporarily"
 		res.Err = fmt.Errorf("%w: %w", ErrDNS, tempErr)
 	default:
-		res.Status = Fail
+		res.Status = StatusFail
 		res.Reason = fmt.Sprintf("no PTR name resolves to %s (%d of %d checked)", ip, len(checked), len(res.Names))
 	}
 
@@ -275,13 +275,13 @@ func dedupe(names []string) []string {
 
 // AuthResult is the iprev result for an Authentication-Results header
 // (RFC 8601 §2.7.3, §3), with policy.iprev set to the address. A missing
-// PTR record (None) is written "permerror", as §2.7.3 defines it.
+// PTR record (StatusNone) is written "permerror", as §2.7.3 defines it.
 func (r Result) AuthResult() authres.Result {
 	var v authres.ResultValue
 	switch r.Status {
-	case Pass, Fail, TempError:
+	case StatusPass, StatusFail, StatusTemperror:
 		v = authres.ResultValue(r.Status)
-	default: // None, PermError, and the zero Result
+	default: // StatusNone, StatusPermerror, and the zero Result
 		v = authres.ResultPermError
 	}
 	res := &authres.IPRevResult{Value: v, Reason: r.Reason}

@@ -112,65 +112,65 @@ func TestCheck(t *testing.T) {
 		related   string // RelatedDomain; "" means not related
 		temporary bool   // Err wraps resolver.ErrTemporary
 	}{
-		{name: "ipv4 pass", ip: "192.0.2.10", status: ptr.Pass,
+		{name: "ipv4 pass", ip: "192.0.2.10", status: ptr.StatusPass,
 			names: []string{"mail.example.org."}, confirmed: []string{"mail.example.org."}},
-		{name: "ipv4-mapped", ip: "::ffff:192.0.2.10", status: ptr.Pass,
+		{name: "ipv4-mapped", ip: "::ffff:192.0.2.10", status: ptr.StatusPass,
 			names: []string{"mail.example.org."}, confirmed: []string{"mail.example.org."}},
-		{name: "ipv6 nibble pass", ip: "2001:db8::10", status: ptr.Pass,
+		{name: "ipv6 nibble pass", ip: "2001:db8::10", status: ptr.StatusPass,
 			names: []string{"mail6.example.org."}, confirmed: []string{"mail6.example.org."}},
-		{name: "NXDOMAIN none", ip: "192.0.2.20", status: ptr.None},
-		{name: "NODATA none", ip: "192.0.2.21", status: ptr.None},
-		{name: "ipv6 no PTR", ip: "2001:db8::99", status: ptr.None},
-		{name: "PTR name without A", ip: "192.0.2.11", status: ptr.Fail,
+		{name: "NXDOMAIN none", ip: "192.0.2.20", status: ptr.StatusNone},
+		{name: "NODATA none", ip: "192.0.2.21", status: ptr.StatusNone},
+		{name: "ipv6 no PTR", ip: "2001:db8::99", status: ptr.StatusNone},
+		{name: "PTR name without A", ip: "192.0.2.11", status: ptr.StatusFail,
 			names: []string{"noaddr.example.org."}},
-		{name: "PTR name with other A", ip: "192.0.2.12", status: ptr.Fail,
+		{name: "PTR name with other A", ip: "192.0.2.12", status: ptr.StatusFail,
 			names: []string{"other.example.org."}},
-		{name: "one of several confirms", ip: "192.0.2.13", status: ptr.Pass,
+		{name: "one of several confirms", ip: "192.0.2.13", status: ptr.StatusPass,
 			names:     []string{"other.example.org.", "multi.example.org.", "gone.example.org."},
 			confirmed: []string{"multi.example.org."}},
-		{name: "one name in two spellings", ip: "192.0.2.14", status: ptr.Pass,
+		{name: "one name in two spellings", ip: "192.0.2.14", status: ptr.StatusPass,
 			names: []string{"dup.example.org."}, confirmed: []string{"dup.example.org."}},
-		{name: "RFC 2317 via CNAME", ip: "192.0.2.70", status: ptr.Pass,
+		{name: "RFC 2317 via CNAME", ip: "192.0.2.70", status: ptr.StatusPass,
 			names: []string{"classless.example.org."}, confirmed: []string{"classless.example.org."}},
-		{name: "v4 address, name has only AAAA", ip: "192.0.2.60", status: ptr.Fail,
+		{name: "v4 address, name has only AAAA", ip: "192.0.2.60", status: ptr.StatusFail,
 			names: []string{"v6only.example.org."}},
-		{name: "v6 address, name has only A", ip: "2001:db8::60", status: ptr.Pass,
+		{name: "v6 address, name has only A", ip: "2001:db8::60", status: ptr.StatusPass,
 			names: []string{"v6only.example.org."}, confirmed: []string{"v6only.example.org."}},
-		{name: "PTR servfail", ip: "192.0.2.40", status: ptr.TempError, temporary: true},
-		{name: "PTR timeout", ip: "192.0.2.41", status: ptr.TempError, temporary: true},
-		{name: "forward servfail only name", ip: "192.0.2.30", status: ptr.TempError, temporary: true,
+		{name: "PTR servfail", ip: "192.0.2.40", status: ptr.StatusTemperror, temporary: true},
+		{name: "PTR timeout", ip: "192.0.2.41", status: ptr.StatusTemperror, temporary: true},
+		{name: "forward servfail only name", ip: "192.0.2.30", status: ptr.StatusTemperror, temporary: true,
 			names: []string{"sf.example.org."}},
-		{name: "forward servfail, other confirms", ip: "192.0.2.31", status: ptr.Pass,
+		{name: "forward servfail, other confirms", ip: "192.0.2.31", status: ptr.StatusPass,
 			names:     []string{"sf.example.org.", "mail31.example.org."},
 			confirmed: []string{"mail31.example.org."}},
 		{name: "forward servfail, other mismatches: never fail", ip: "192.0.2.32",
-			status: ptr.TempError, temporary: true,
+			status: ptr.StatusTemperror, temporary: true,
 			names: []string{"sf.example.org.", "other.example.org."}},
-		{name: "forward timeout", ip: "192.0.2.42", status: ptr.TempError, temporary: true,
+		{name: "forward timeout", ip: "192.0.2.42", status: ptr.StatusTemperror, temporary: true,
 			names: []string{"to.example.org."}},
-		{name: "CNAME loop at reverse name", ip: "192.0.2.43", status: ptr.PermError},
-		{name: "generic confirmed", ip: "192.0.2.50", status: ptr.Pass,
+		{name: "CNAME loop at reverse name", ip: "192.0.2.43", status: ptr.StatusPermerror},
+		{name: "generic confirmed", ip: "192.0.2.50", status: ptr.StatusPass,
 			names:     []string{"50-2-0-192.dyn.isp.example."},
 			confirmed: []string{"50-2-0-192.dyn.isp.example."}, generic: "embeds-ip"},
-		{name: "generic confirms, proper name does not", ip: "192.0.2.51", status: ptr.Pass,
+		{name: "generic confirms, proper name does not", ip: "192.0.2.51", status: ptr.StatusPass,
 			names:     []string{"51-2-0-192.dyn.isp.example.", "mail.example.org."},
 			confirmed: []string{"51-2-0-192.dyn.isp.example."}, generic: "embeds-ip"},
-		{name: "generic unconfirmed", ip: "192.0.2.52", status: ptr.Fail,
+		{name: "generic unconfirmed", ip: "192.0.2.52", status: ptr.StatusFail,
 			names: []string{"52-2-0-192.dyn.isp.example."}, generic: "embeds-ip"},
-		{name: "related to MAIL FROM domain", ip: "192.0.2.10", status: ptr.Pass,
+		{name: "related to MAIL FROM domain", ip: "192.0.2.10", status: ptr.StatusPass,
 			opts:  &ptr.Options{SenderDomains: []string{"", "Bounce.Example.ORG."}},
 			names: []string{"mail.example.org."}, confirmed: []string{"mail.example.org."},
 			related: "example.org"},
-		{name: "not related", ip: "192.0.2.10", status: ptr.Pass,
+		{name: "not related", ip: "192.0.2.10", status: ptr.StatusPass,
 			opts:  &ptr.Options{SenderDomains: []string{"example.com", "example.net"}},
 			names: []string{"mail.example.org."}, confirmed: []string{"mail.example.org."}},
-		{name: "unconfirmed name is never related", ip: "192.0.2.12", status: ptr.Fail,
+		{name: "unconfirmed name is never related", ip: "192.0.2.12", status: ptr.StatusFail,
 			opts:  &ptr.Options{SenderDomains: []string{"example.org"}},
 			names: []string{"other.example.org."}},
-		{name: "MaxNames bounds the names confirmed", ip: "192.0.2.80", status: ptr.Fail,
+		{name: "MaxNames bounds the names confirmed", ip: "192.0.2.80", status: ptr.StatusFail,
 			opts:  &ptr.Options{MaxNames: 2},
 			names: []string{"n1.example.org.", "n2.example.org.", "n3.example.org."}},
-		{name: "MaxNames reaches the confirming name", ip: "192.0.2.80", status: ptr.Pass,
+		{name: "MaxNames reaches the confirming name", ip: "192.0.2.80", status: ptr.StatusPass,
 			opts:      &ptr.Options{MaxNames: 3},
 			names:     []string{"n1.example.org.", "n2.example.org.", "n3.example.org."},
 			confirmed: []string{"n3.example.org."}},
@@ -201,7 +201,7 @@ func TestCheck(t *testing.T) {
 				t.Error("empty Reason")
 			}
 			switch res.Status {
-			case ptr.TempError, ptr.PermError:
+			case ptr.StatusTemperror, ptr.StatusPermerror:
 				if !errors.Is(res.Err, ptr.ErrDNS) {
 					t.Errorf("Err = %v, want it to wrap ErrDNS", res.Err)
 				}
@@ -231,7 +231,7 @@ $ORIGIN 2.0.192.in-addr.arpa.
 		t.Fatal(err)
 	}
 	res := ptr.Check(context.Background(), z, netip.MustParseAddr("192.0.2.90"), nil)
-	if res.Status != ptr.Pass || len(res.Confirmed) != 2 {
+	if res.Status != ptr.StatusPass || len(res.Confirmed) != 2 {
 		t.Fatalf("Status %q Confirmed %q, want pass with two names", res.Status, res.Confirmed)
 	}
 	// A confirmed non-generic name shows an operator configured a server.
@@ -242,7 +242,7 @@ $ORIGIN 2.0.192.in-addr.arpa.
 
 func TestCheckInvalidIP(t *testing.T) {
 	res := ptr.Check(context.Background(), newZone(t), netip.Addr{}, nil)
-	if res.Status != ptr.PermError || !errors.Is(res.Err, ptr.ErrInvalidIP) || res.Names != nil {
+	if res.Status != ptr.StatusPermerror || !errors.Is(res.Err, ptr.ErrInvalidIP) || res.Names != nil {
 		t.Errorf("got %q %v %q, want permerror, ErrInvalidIP, no names", res.Status, res.Err, res.Names)
 	}
 }
@@ -288,7 +288,7 @@ func TestCheckContext(t *testing.T) {
 		cancel()
 		start := time.Now()
 		res := ptr.Check(ctx, z, netip.MustParseAddr("192.0.2.10"), nil)
-		if res.Status != ptr.TempError || !errors.Is(res.Err, context.Canceled) {
+		if res.Status != ptr.StatusTemperror || !errors.Is(res.Err, context.Canceled) {
 			t.Errorf("got %q %v, want temperror wrapping context.Canceled", res.Status, res.Err)
 		}
 		if d := time.Since(start); d > time.Second {
@@ -301,7 +301,7 @@ func TestCheckContext(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			res := ptr.Check(ctx, z, netip.MustParseAddr(ip), nil)
-			if res.Status != ptr.TempError || !resolver.IsTemporary(res.Err) {
+			if res.Status != ptr.StatusTemperror || !resolver.IsTemporary(res.Err) {
 				t.Errorf("got %q %v, want temperror", res.Status, res.Err)
 			}
 			if d := time.Since(start); d > 5*time.Second {

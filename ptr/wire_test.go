@@ -27,14 +27,14 @@ func TestCheckWire(t *testing.T) {
 		status    ptr.Status
 		confirmed []string
 	}{
-		{"192.0.2.10", ptr.Pass, []string{"mail.example.org."}},
-		{"2001:db8::10", ptr.Pass, []string{"mail6.example.org."}},
-		{"192.0.2.70", ptr.Pass, []string{"classless.example.org."}},
-		{"192.0.2.13", ptr.Pass, []string{"multi.example.org."}},
-		{"192.0.2.12", ptr.Fail, nil},
-		{"192.0.2.20", ptr.None, nil},
-		{"192.0.2.44", ptr.TempError, nil}, // SERVFAIL from the server
-		{"192.0.2.42", ptr.TempError, nil}, // the forward question is never answered
+		{"192.0.2.10", ptr.StatusPass, []string{"mail.example.org."}},
+		{"2001:db8::10", ptr.StatusPass, []string{"mail6.example.org."}},
+		{"192.0.2.70", ptr.StatusPass, []string{"classless.example.org."}},
+		{"192.0.2.13", ptr.StatusPass, []string{"multi.example.org."}},
+		{"192.0.2.12", ptr.StatusFail, nil},
+		{"192.0.2.20", ptr.StatusNone, nil},
+		{"192.0.2.44", ptr.StatusTemperror, nil}, // SERVFAIL from the server
+		{"192.0.2.42", ptr.StatusTemperror, nil}, // the forward question is never answered
 	}
 	for _, tc := range tests {
 		t.Run(tc.ip, func(t *testing.T) {
@@ -42,7 +42,7 @@ func TestCheckWire(t *testing.T) {
 			if res.Status != tc.status || !slices.Equal(res.Confirmed, tc.confirmed) {
 				t.Errorf("got %q %q, want %q %q (reason %q, err %v)", res.Status, res.Confirmed, tc.status, tc.confirmed, res.Reason, res.Err)
 			}
-			if tc.status == ptr.TempError && !resolver.IsTemporary(res.Err) {
+			if tc.status == ptr.StatusTemperror && !resolver.IsTemporary(res.Err) {
 				t.Errorf("Err = %v, want temporary", res.Err)
 			}
 		})

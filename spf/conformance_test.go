@@ -326,11 +326,11 @@ func runCase(t *testing.T, z *resolver.Zone, tc ymlTest) (Status, string) {
 func checkInvariants(t *testing.T, res Result) {
 	t.Helper()
 	switch res.Status {
-	case Pass, Fail, Softfail, Neutral:
+	case StatusPass, StatusFail, StatusSoftfail, StatusNeutral:
 		if res.Err != nil {
 			t.Errorf("%s: %s with an error: %v", res.Domain, res.Status, res.Err)
 		}
-		if res.Status != Neutral && res.Mechanism == "" {
+		if res.Status != StatusNeutral && res.Mechanism == "" {
 			t.Errorf("%s: %s without a mechanism (record %q)", res.Domain, res.Status, res.Record)
 		}
 		if res.Mechanism == "" {
@@ -347,14 +347,14 @@ func checkInvariants(t *testing.T, res Result) {
 		if len(res.Path) == 0 || res.Path[0].Term != res.Mechanism || res.Path[0].Domain != res.Domain {
 			t.Errorf("%s: path %v does not start at %q", res.Domain, res.Path, res.Mechanism)
 		}
-	case Temperror, Permerror:
+	case StatusTemperror, StatusPermerror:
 		if res.Err == nil {
 			t.Errorf("%s: %s without a cause", res.Domain, res.Status)
 		}
-		if res.Status == Temperror && !errors.Is(res.Err, ErrTemporary) {
+		if res.Status == StatusTemperror && !errors.Is(res.Err, ErrTemporary) {
 			t.Errorf("%s: temperror cause %v does not wrap ErrTemporary", res.Domain, res.Err)
 		}
-	case None:
+	case StatusNone:
 		if res.Err != nil {
 			t.Errorf("%s: none with an error: %v", res.Domain, res.Err)
 		}

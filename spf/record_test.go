@@ -254,14 +254,14 @@ func FuzzCheck(f *testing.F) {
 		z.Timeout = 1
 		res := Check(context.Background(), z, netip.MustParseAddr("192.0.2.1"), helo, mailFrom, nil)
 		switch res.Status {
-		case None, Neutral, Pass, Fail, Softfail, Temperror, Permerror:
+		case StatusNone, StatusNeutral, StatusPass, StatusFail, StatusSoftfail, StatusTemperror, StatusPermerror:
 		default:
 			t.Fatalf("status %q", res.Status)
 		}
-		if (res.Status == Temperror || res.Status == Permerror) != (res.Err != nil) {
+		if (res.Status == StatusTemperror || res.Status == StatusPermerror) != (res.Err != nil) {
 			t.Fatalf("status %s with err %v", res.Status, res.Err)
 		}
-		if res.Status == Temperror && !errors.Is(res.Err, ErrTemporary) {
+		if res.Status == StatusTemperror && !errors.Is(res.Err, ErrTemporary) {
 			t.Fatalf("temperror cause %v", res.Err)
 		}
 		_ = res.AuthResult()

@@ -49,13 +49,13 @@ type Status string
 
 // SPF results (RFC 7208 §2.6).
 const (
-	None      Status = "none"      // no record, or no usable domain to check (§2.6.1)
-	Neutral   Status = "neutral"   // the domain asserts nothing about the IP (§2.6.2)
-	Pass      Status = "pass"      // the IP is authorized (§2.6.3)
-	Fail      Status = "fail"      // the IP is not authorized (§2.6.4)
-	Softfail  Status = "softfail"  // probably not authorized (§2.6.5)
-	Temperror Status = "temperror" // a transient DNS failure; try later (§2.6.6)
-	Permerror Status = "permerror" // the records could not be interpreted (§2.6.7)
+	StatusNone      Status = "none"      // no record, or no usable domain to check (§2.6.1)
+	StatusNeutral   Status = "neutral"   // the domain asserts nothing about the IP (§2.6.2)
+	StatusPass      Status = "pass"      // the IP is authorized (§2.6.3)
+	StatusFail      Status = "fail"      // the IP is not authorized (§2.6.4)
+	StatusSoftfail  Status = "softfail"  // probably not authorized (§2.6.5)
+	StatusTemperror Status = "temperror" // a transient DNS failure; try later (§2.6.6)
+	StatusPermerror Status = "permerror" // the records could not be interpreted (§2.6.7)
 )
 
 // Identity is the identity an SPF check authorized (RFC 7208 §2.3, §2.4).
@@ -171,7 +171,7 @@ func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, mailFr
 	local, dom := splitReversePath(mailFrom)
 	res := Result{Identity: IdentityMailFrom}
 	if err := checkDomain(dom); err != nil {
-		res.Status = None
+		res.Status = StatusNone
 		res.Domain = dom
 		res.Sender = mailFrom
 		res.Reason = fmt.Sprintf("MAIL FROM domain %q is not usable: %v (RFC 7208 §4.3)", dom, err)
@@ -200,7 +200,7 @@ func CheckHELO(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo str
 	helo = strings.TrimSpace(helo)
 	res := Result{Identity: IdentityHelo}
 	if err := checkDomain(helo); err != nil {
-		res.Status = None
+		res.Status = StatusNone
 		res.Domain = helo
 		res.Sender = "postmaster@" + helo
 		res.Reason = fmt.Sprintf("HELO name %q is not usable: %v (RFC 7208 §2.3, §4.3)", helo, err)
@@ -256,7 +256,7 @@ func checkDomain(d string) error {
 // evaluate runs check_host() (RFC 7208 §4) for res.Domain.
 func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, sender string, res Result, opts *Options) Result {
 	if !ip.IsValid() {
-		res.Status = Permerror
+		res.Status = StatusPermerror
 		res.Err = ErrInvalidIP
 		res.Reason = "no valid client IP"
 		return res
@@ -264,7 +264,7 @@ func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, sen
 	// RFC 7208 §5: an IPv4-mapped IPv6 client is an IPv4 client.
 	ip = ip.Unmap().WithZone("")
 	if err := ctx.Err(); err != nil {
-		res.Status = Temperror
+		res.Status = StatusTemperror
 		res.Err = fmt.Errorf("%w: %w", ErrTemporary, err)
 		res.Reason = "check not started: " + err.Error()
 		return res
@@ -299,7 +299,7 @@ func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, sen
 	}
 
 	switch res.Status {
-	case Pass, Fail, Softfail, Neutral:
+	case StatusPass, StatusFail, StatusSoftfail, StatusNeutral:
 		if matched(err) {
 			res.Path = path(root, rec, err, res.Domain)
 			if len(res.Path) > 0 {
@@ -307,14 +307,14 @@ func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, sen
 			}
 		}
 		res.Reason = matchReason(ip, res)
-	case None:
+	case StatusNone:
 		switch {
 		case top.nxdomain:
 			res.Reason = res.Domain + " does not exist"
 		default:
 			res.Reason = "no SPF record at " + res.Domain
 		}
-	case Temperror:
+	case StatusTemperror:
 		// RFC 7208 §5: any lookup error other than NXDOMAIN in a mechanism
 		// is a temperror, so a permanent resolver failure (a CNAME loop)
 		// met there is one too; a recursive server would have answered
@@ -329,7 +329,7 @@ func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, sen
 		}
 		res.Reason = errReason(res.Err)
 	default:
-		res.Status = Permerror
+		res.Status = StatusPermerror
 		res.Err = classify(err)
 		res.Reason = errReason(res.Err)
 	}
@@ -470,7 +470,7 @@ func errReason(err error) string {
 // matchReason explains a pass, fail, softfail or neutral.
 func matchReason(ip netip.Addr, r Result) string {
 	if r.Mechanism == "" || len(r.Path) == 0 {
-		if r.Status == Neutral {
+		if r.Status == StatusNeutral {
 			return fmt.Sprintf("no term of %s's record matched %s (default neutral, RFC 7208 §4.7)", r.Domain, ip)
 		}
 		return fmt.Sprintf("%s's record gives %s for %s", r.Domain, r.Status, ip)

@@ -101,76 +101,76 @@ func TestCheck(t *testing.T) {
 		err       error // wrapped by Result.Err, or nil for none
 	}{
 		// v=spf1 mx ~all
-		{name: "mx pass v4", ip: "192.0.2.10", mailFrom: "a@shop.example", status: Pass, mechanism: "mx",
+		{name: "mx pass v4", ip: "192.0.2.10", mailFrom: "a@shop.example", status: StatusPass, mechanism: "mx",
 			path: []Step{{"shop.example", "mx"}}},
-		{name: "mx pass v6", ip: "2001:db8::25", mailFrom: "a@shop.example", status: Pass, mechanism: "mx"},
-		{name: "mx softfail", ip: "192.0.2.11", mailFrom: "a@shop.example", status: Softfail, mechanism: "~all"},
+		{name: "mx pass v6", ip: "2001:db8::25", mailFrom: "a@shop.example", status: StatusPass, mechanism: "mx"},
+		{name: "mx softfail", ip: "192.0.2.11", mailFrom: "a@shop.example", status: StatusSoftfail, mechanism: "~all"},
 		// ip4 / ip6
-		{name: "ip4 pass", ip: "198.51.100.200", mailFrom: "a@ip.shop.example", status: Pass, mechanism: "ip4:198.51.100.0/24"},
-		{name: "ip4-mapped client is IPv4", ip: "::ffff:198.51.100.200", mailFrom: "a@ip.shop.example", status: Pass, mechanism: "ip4:198.51.100.0/24"},
-		{name: "ip6 pass", ip: "2001:db8:1:2::3", mailFrom: "a@ip.shop.example", status: Pass, mechanism: "ip6:2001:db8:1::/48"},
-		{name: "ip4 fail", ip: "198.51.101.1", mailFrom: "a@ip.shop.example", status: Fail, mechanism: "-all"},
+		{name: "ip4 pass", ip: "198.51.100.200", mailFrom: "a@ip.shop.example", status: StatusPass, mechanism: "ip4:198.51.100.0/24"},
+		{name: "ip4-mapped client is IPv4", ip: "::ffff:198.51.100.200", mailFrom: "a@ip.shop.example", status: StatusPass, mechanism: "ip4:198.51.100.0/24"},
+		{name: "ip6 pass", ip: "2001:db8:1:2::3", mailFrom: "a@ip.shop.example", status: StatusPass, mechanism: "ip6:2001:db8:1::/48"},
+		{name: "ip4 fail", ip: "198.51.101.1", mailFrom: "a@ip.shop.example", status: StatusFail, mechanism: "-all"},
 		// Amazon SES style custom MAIL FROM domain.
-		{name: "ses include pass", ip: "198.51.100.7", mailFrom: "0100018c-bounce@mail.shop.example", status: Pass,
+		{name: "ses include pass", ip: "198.51.100.7", mailFrom: "0100018c-bounce@mail.shop.example", status: StatusPass,
 			mechanism: "include:amazonses.example",
 			path:      []Step{{"mail.shop.example", "include:amazonses.example"}, {"amazonses.example", "ip4:198.51.100.0/24"}}},
-		{name: "ses include no match falls to ~all", ip: "203.0.113.9", mailFrom: "b@mail.shop.example", status: Softfail, mechanism: "~all",
+		{name: "ses include no match falls to ~all", ip: "203.0.113.9", mailFrom: "b@mail.shop.example", status: StatusSoftfail, mechanism: "~all",
 			path: []Step{{"mail.shop.example", "~all"}}},
-		{name: "ses redirect", ip: "192.0.2.200", mailFrom: "b@mail-redirect.shop.example", status: Pass,
+		{name: "ses redirect", ip: "192.0.2.200", mailFrom: "b@mail-redirect.shop.example", status: StatusPass,
 			mechanism: "redirect=amazonses.example",
 			path:      []Step{{"mail-redirect.shop.example", "redirect=amazonses.example"}, {"amazonses.example", "ip4:192.0.2.128/25"}}},
-		{name: "ses redirect fail", ip: "192.0.2.1", mailFrom: "b@mail-redirect.shop.example", status: Fail,
+		{name: "ses redirect fail", ip: "192.0.2.1", mailFrom: "b@mail-redirect.shop.example", status: StatusFail,
 			mechanism: "redirect=amazonses.example",
 			path:      []Step{{"mail-redirect.shop.example", "redirect=amazonses.example"}, {"amazonses.example", "-all"}}},
 		// Null reverse-path: the HELO identity.
-		{name: "null path helo pass", ip: "192.0.2.20", helo: "helo.shop.example", mailFrom: "", status: Pass, mechanism: "a"},
-		{name: "null path <> helo fail", ip: "192.0.2.21", helo: "HELO.shop.example.", mailFrom: "<>", status: Fail, mechanism: "-all"},
-		{name: "null path helo literal", ip: "192.0.2.20", helo: "[192.0.2.20]", mailFrom: "", status: None},
+		{name: "null path helo pass", ip: "192.0.2.20", helo: "helo.shop.example", mailFrom: "", status: StatusPass, mechanism: "a"},
+		{name: "null path <> helo fail", ip: "192.0.2.21", helo: "HELO.shop.example.", mailFrom: "<>", status: StatusFail, mechanism: "-all"},
+		{name: "null path helo literal", ip: "192.0.2.20", helo: "[192.0.2.20]", mailFrom: "", status: StatusNone},
 		// No record.
-		{name: "no spf record", ip: "192.0.2.30", mailFrom: "a@other-txt.shop.example", status: None},
-		{name: "nxdomain", ip: "192.0.2.30", mailFrom: "a@nowhere.shop.example", status: None},
+		{name: "no spf record", ip: "192.0.2.30", mailFrom: "a@other-txt.shop.example", status: StatusNone},
+		{name: "nxdomain", ip: "192.0.2.30", mailFrom: "a@nowhere.shop.example", status: StatusNone},
 		// permerror.
-		{name: "two records", ip: "192.0.2.1", mailFrom: "a@two.shop.example", status: Permerror, err: ErrMultipleRecords},
-		{name: "bad ip4", ip: "192.0.2.1", mailFrom: "a@badip.shop.example", status: Permerror, err: ErrSyntax},
-		{name: "syntax error after a match", ip: "192.0.2.1", mailFrom: "a@late-error.shop.example", status: Permerror, err: ErrSyntax},
-		{name: "single-label domain-spec", ip: "192.0.2.1", mailFrom: "a@badmech.shop.example", status: Permerror, err: ErrSyntax},
-		{name: "include without record", ip: "192.0.2.1", mailFrom: "a@noinc.shop.example", status: Permerror, err: ErrNoRecord},
-		{name: "cname loop at the record", ip: "192.0.2.1", mailFrom: "a@loop.shop.example", status: Permerror, err: ErrPermanentDNS},
+		{name: "two records", ip: "192.0.2.1", mailFrom: "a@two.shop.example", status: StatusPermerror, err: ErrMultipleRecords},
+		{name: "bad ip4", ip: "192.0.2.1", mailFrom: "a@badip.shop.example", status: StatusPermerror, err: ErrSyntax},
+		{name: "syntax error after a match", ip: "192.0.2.1", mailFrom: "a@late-error.shop.example", status: StatusPermerror, err: ErrSyntax},
+		{name: "single-label domain-spec", ip: "192.0.2.1", mailFrom: "a@badmech.shop.example", status: StatusPermerror, err: ErrSyntax},
+		{name: "include without record", ip: "192.0.2.1", mailFrom: "a@noinc.shop.example", status: StatusPermerror, err: ErrNoRecord},
+		{name: "cname loop at the record", ip: "192.0.2.1", mailFrom: "a@loop.shop.example", status: StatusPermerror, err: ErrPermanentDNS},
 		// RFC 7208 §4.6.4 limits.
-		{name: "void lookup limit", ip: "192.0.2.1", mailFrom: "a@void.shop.example", status: Permerror, err: ErrVoidLookupLimit},
+		{name: "void lookup limit", ip: "192.0.2.1", mailFrom: "a@void.shop.example", status: StatusPermerror, err: ErrVoidLookupLimit},
 		{name: "void lookup limit raised", ip: "192.0.2.1", mailFrom: "a@void.shop.example", opts: &Options{MaxVoidLookups: 3},
-			status: Fail, mechanism: "-all"},
-		{name: "nodata counts as void", ip: "192.0.2.1", mailFrom: "a@nodata.shop.example", status: Permerror, err: ErrVoidLookupLimit},
-		{name: "lookup limit", ip: "192.0.2.1", mailFrom: "a@many.shop.example", status: Permerror, err: ErrLookupLimit},
-		{name: "lookup limit not reached by a match", ip: "203.0.113.6", mailFrom: "a@many.shop.example", status: Pass, mechanism: "a:h6.shop.example"},
-		{name: "lookup limit lowered", ip: "203.0.113.6", mailFrom: "a@many.shop.example", opts: &Options{MaxLookups: 5}, status: Permerror, err: ErrLookupLimit},
-		{name: "lookup limit raised", ip: "192.0.2.1", mailFrom: "a@many.shop.example", opts: &Options{MaxLookups: 12}, status: Fail, mechanism: "-all"},
+			status: StatusFail, mechanism: "-all"},
+		{name: "nodata counts as void", ip: "192.0.2.1", mailFrom: "a@nodata.shop.example", status: StatusPermerror, err: ErrVoidLookupLimit},
+		{name: "lookup limit", ip: "192.0.2.1", mailFrom: "a@many.shop.example", status: StatusPermerror, err: ErrLookupLimit},
+		{name: "lookup limit not reached by a match", ip: "203.0.113.6", mailFrom: "a@many.shop.example", status: StatusPass, mechanism: "a:h6.shop.example"},
+		{name: "lookup limit lowered", ip: "203.0.113.6", mailFrom: "a@many.shop.example", opts: &Options{MaxLookups: 5}, status: StatusPermerror, err: ErrLookupLimit},
+		{name: "lookup limit raised", ip: "192.0.2.1", mailFrom: "a@many.shop.example", opts: &Options{MaxLookups: 12}, status: StatusFail, mechanism: "-all"},
 		// temperror, never fail.
-		{name: "servfail at the record", ip: "192.0.2.1", mailFrom: "a@servfail.shop.example", status: Temperror, err: resolver.ErrTemporary},
-		{name: "timeout at the record", ip: "192.0.2.1", mailFrom: "a@timeout.shop.example", status: Temperror, err: resolver.ErrTemporary},
-		{name: "timeout in include", ip: "192.0.2.1", mailFrom: "a@slowinc.shop.example", status: Temperror, err: ErrTemporary},
-		{name: "servfail in include", ip: "192.0.2.1", mailFrom: "a@failinc.shop.example", status: Temperror, err: ErrTemporary},
-		{name: "timeout in a", ip: "192.0.2.1", mailFrom: "a@slowa.shop.example", status: Temperror, err: ErrTemporary},
-		{name: "cname loop in a", ip: "192.0.2.1", mailFrom: "a@loopa.shop.example", status: Temperror, err: ErrPermanentDNS},
+		{name: "servfail at the record", ip: "192.0.2.1", mailFrom: "a@servfail.shop.example", status: StatusTemperror, err: resolver.ErrTemporary},
+		{name: "timeout at the record", ip: "192.0.2.1", mailFrom: "a@timeout.shop.example", status: StatusTemperror, err: resolver.ErrTemporary},
+		{name: "timeout in include", ip: "192.0.2.1", mailFrom: "a@slowinc.shop.example", status: StatusTemperror, err: ErrTemporary},
+		{name: "servfail in include", ip: "192.0.2.1", mailFrom: "a@failinc.shop.example", status: StatusTemperror, err: ErrTemporary},
+		{name: "timeout in a", ip: "192.0.2.1", mailFrom: "a@slowa.shop.example", status: StatusTemperror, err: ErrTemporary},
+		{name: "cname loop in a", ip: "192.0.2.1", mailFrom: "a@loopa.shop.example", status: StatusTemperror, err: ErrPermanentDNS},
 		// Malformed MAIL FROM domains: none, before any DNS.
-		{name: "empty label", ip: "192.0.2.1", mailFrom: "a@shop..example", status: None},
-		{name: "NUL not truncated", ip: "192.0.2.1", mailFrom: "a@example.org\x00.evil.test", status: None},
-		{name: "control octet", ip: "192.0.2.1", mailFrom: "a@example.org\r\nX: y", status: None},
-		{name: "space", ip: "192.0.2.1", mailFrom: "a@example .org", status: None},
-		{name: "long label", ip: "192.0.2.1", mailFrom: "a@" + strings.Repeat("x", 64) + ".example.org", status: None},
-		{name: "single label", ip: "192.0.2.1", mailFrom: "a@localhost", status: None},
-		{name: "address literal", ip: "192.0.2.1", mailFrom: "a@[192.0.2.1]", status: None},
-		{name: "bare IP", ip: "192.0.2.1", mailFrom: "a@192.0.2.1", status: None},
-		{name: "non-ASCII", ip: "192.0.2.1", mailFrom: "a@exämple.org", status: None},
-		{name: "kelvin sign not folded to k", ip: "192.0.2.1", mailFrom: "a@\u212Aexample.org", status: None},
-		{name: "empty domain", ip: "192.0.2.1", mailFrom: "a@", status: None},
+		{name: "empty label", ip: "192.0.2.1", mailFrom: "a@shop..example", status: StatusNone},
+		{name: "NUL not truncated", ip: "192.0.2.1", mailFrom: "a@example.org\x00.evil.test", status: StatusNone},
+		{name: "control octet", ip: "192.0.2.1", mailFrom: "a@example.org\r\nX: y", status: StatusNone},
+		{name: "space", ip: "192.0.2.1", mailFrom: "a@example .org", status: StatusNone},
+		{name: "long label", ip: "192.0.2.1", mailFrom: "a@" + strings.Repeat("x", 64) + ".example.org", status: StatusNone},
+		{name: "single label", ip: "192.0.2.1", mailFrom: "a@localhost", status: StatusNone},
+		{name: "address literal", ip: "192.0.2.1", mailFrom: "a@[192.0.2.1]", status: StatusNone},
+		{name: "bare IP", ip: "192.0.2.1", mailFrom: "a@192.0.2.1", status: StatusNone},
+		{name: "non-ASCII", ip: "192.0.2.1", mailFrom: "a@exämple.org", status: StatusNone},
+		{name: "kelvin sign not folded to k", ip: "192.0.2.1", mailFrom: "a@\u212Aexample.org", status: StatusNone},
+		{name: "empty domain", ip: "192.0.2.1", mailFrom: "a@", status: StatusNone},
 		// Reverse-path forms.
-		{name: "angle brackets, case, trailing dot", ip: "192.0.2.5", mailFrom: "<User@Example.ORG.>", status: Pass, mechanism: "ip4:192.0.2.0/24"},
-		{name: "source route", ip: "192.0.2.5", mailFrom: "<@relay.example.net:user@example.org>", status: Pass},
-		{name: "no local-part", ip: "192.0.2.5", mailFrom: "@example.org", status: Pass},
-		{name: "quoted local-part with @", ip: "192.0.2.5", mailFrom: `"a@b"@example.org`, status: Pass},
+		{name: "angle brackets, case, trailing dot", ip: "192.0.2.5", mailFrom: "<User@Example.ORG.>", status: StatusPass, mechanism: "ip4:192.0.2.0/24"},
+		{name: "source route", ip: "192.0.2.5", mailFrom: "<@relay.example.net:user@example.org>", status: StatusPass},
+		{name: "no local-part", ip: "192.0.2.5", mailFrom: "@example.org", status: StatusPass},
+		{name: "quoted local-part with @", ip: "192.0.2.5", mailFrom: `"a@b"@example.org`, status: StatusPass},
 		// Invalid client.
-		{name: "no client IP", mailFrom: "a@example.org", status: Permerror, err: ErrInvalidIP},
+		{name: "no client IP", mailFrom: "a@example.org", status: StatusPermerror, err: ErrInvalidIP},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestCheck(t *testing.T) {
 				if res.Mechanism != tc.mechanism {
 					t.Errorf("mechanism %q, want %q", res.Mechanism, tc.mechanism)
 				}
-			case tc.status != Pass && tc.status != Fail:
+			case tc.status != StatusPass && tc.status != StatusFail:
 				if res.Mechanism != "" {
 					t.Errorf("mechanism %q, want none", res.Mechanism)
 				}
@@ -244,17 +244,17 @@ func TestCheckHELO(t *testing.T) {
 		ip     string
 		status Status
 	}{
-		{"helo.shop.example", "192.0.2.20", Pass},
-		{"helo.shop.example.", "192.0.2.21", Fail},
-		{"HELO.SHOP.EXAMPLE", "192.0.2.20", Pass},
-		{"[192.0.2.20]", "192.0.2.20", None},
-		{"[IPv6:2001:db8::1]", "2001:db8::1", None},
-		{"192.0.2.20", "192.0.2.20", None},
-		{"localhost", "192.0.2.20", None},
-		{"", "192.0.2.20", None},
-		{"helo..shop.example", "192.0.2.20", None},
-		{"other-txt.shop.example", "192.0.2.30", None},
-		{"timeout.shop.example", "192.0.2.30", Temperror},
+		{"helo.shop.example", "192.0.2.20", StatusPass},
+		{"helo.shop.example.", "192.0.2.21", StatusFail},
+		{"HELO.SHOP.EXAMPLE", "192.0.2.20", StatusPass},
+		{"[192.0.2.20]", "192.0.2.20", StatusNone},
+		{"[IPv6:2001:db8::1]", "2001:db8::1", StatusNone},
+		{"192.0.2.20", "192.0.2.20", StatusNone},
+		{"localhost", "192.0.2.20", StatusNone},
+		{"", "192.0.2.20", StatusNone},
+		{"helo..shop.example", "192.0.2.20", StatusNone},
+		{"other-txt.shop.example", "192.0.2.30", StatusNone},
+		{"timeout.shop.example", "192.0.2.30", StatusTemperror},
 	}
 	for _, tc := range tests {
 		t.Run(tc.helo, func(t *testing.T) {
@@ -277,14 +277,14 @@ func TestPermissive(t *testing.T) {
 		permissive bool
 		status     Status
 	}{
-		{"open.shop.example", true, Pass},
-		{"open2.shop.example", true, Pass},    // "all" without qualifier is +all
-		{"open3.shop.example", true, Neutral}, // ?all
-		{"open4.shop.example", true, Pass},    // redirect= to a +all record
-		{"closed.shop.example", false, Fail},
-		{"shop.example", false, Softfail},
-		{"mail-redirect.shop.example", false, Fail},
-		{"other-txt.shop.example", false, None},
+		{"open.shop.example", true, StatusPass},
+		{"open2.shop.example", true, StatusPass},    // "all" without qualifier is +all
+		{"open3.shop.example", true, StatusNeutral}, // ?all
+		{"open4.shop.example", true, StatusPass},    // redirect= to a +all record
+		{"closed.shop.example", false, StatusFail},
+		{"shop.example", false, StatusSoftfail},
+		{"mail-redirect.shop.example", false, StatusFail},
+		{"other-txt.shop.example", false, StatusNone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.domain, func(t *testing.T) {
@@ -308,7 +308,7 @@ func TestContextCancelled(t *testing.T) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("took %v", d)
 		}
-		if res.Status != Temperror {
+		if res.Status != StatusTemperror {
 			t.Fatalf("status %s, want temperror (%s)", res.Status, res.Reason)
 		}
 		if !errors.Is(res.Err, context.DeadlineExceeded) || !errors.Is(res.Err, ErrTemporary) {
@@ -319,7 +319,7 @@ func TestContextCancelled(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		res := Check(ctx, z, addr("192.0.2.10"), "helo.shop.example", "a@shop.example", nil)
-		if res.Status != Temperror || !errors.Is(res.Err, context.Canceled) {
+		if res.Status != StatusTemperror || !errors.Is(res.Err, context.Canceled) {
 			t.Errorf("status %s err %v, want temperror wrapping context.Canceled", res.Status, res.Err)
 		}
 	})
@@ -331,7 +331,7 @@ func TestContextCancelled(t *testing.T) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("took %v", d)
 		}
-		if res.Status != Temperror || !errors.Is(res.Err, context.Canceled) {
+		if res.Status != StatusTemperror || !errors.Is(res.Err, context.Canceled) {
 			t.Errorf("status %s err %v, want temperror wrapping context.Canceled", res.Status, res.Err)
 		}
 	})
@@ -403,9 +403,9 @@ func TestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ip, want := "192.0.2.10", Pass
+			ip, want := "192.0.2.10", StatusPass
 			if i%2 == 1 {
-				ip, want = "203.0.113.1", Softfail
+				ip, want = "203.0.113.1", StatusSoftfail
 			}
 			res := Check(context.Background(), z, addr(ip), "helo.shop.example", "a@mail.shop.example", nil)
 			if i%2 == 0 {

@@ -249,9 +249,9 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 
 	// 5. DMARC alignment from the results (RFC 7489 §3.1, §6.6.2).
 	if v.From.Domain != "" {
-		ids := dmarc.Identifiers{SPFDomain: v.SPF.Domain, SPFPass: v.SPF.Status == spf.Pass}
+		ids := dmarc.Identifiers{SPFDomain: v.SPF.Domain, SPFPass: v.SPF.Status == spf.StatusPass}
 		for _, d := range v.DKIM {
-			if d.Status == dkim.Pass && d.FromSigned {
+			if d.Status == dkim.StatusPass && d.FromSigned {
 				ids.DKIMPassDomains = append(ids.DKIMPassDomains, d.Domain)
 			}
 		}
@@ -266,7 +266,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// 6. Forwarding, trusted forwarders, automated mail.
 	if h != nil {
 		v.Original, ev.forged = forward.Rescue(h, v.ARC, forward.Conn{
-			IP: conn.IP, PTRConfirmed: v.PTR.Confirmed, HELO: conn.HELO, HELOPass: v.HELO.Status == helo.Pass,
+			IP: conn.IP, PTRConfirmed: v.PTR.Confirmed, HELO: conn.HELO, HELOPass: v.HELO.Status == helo.StatusPass,
 		}, ev.e.trust)
 		in := forward.DetectInput{
 			Header: h, MailFrom: conn.MailFrom, Rcpt: conn.RcptTo,

@@ -24,7 +24,7 @@ func (ev *evaluation) score() {
 	if rescued {
 		// The current hop's failures are the trusted forwarder's doing:
 		// report them at no weight, and count the original result.
-		if v.DMARC.Status == dmarc.Fail || v.DMARC.Status == dmarc.None {
+		if v.DMARC.Status == dmarc.StatusFail || v.DMARC.Status == dmarc.StatusNone {
 			ev.add(DMARCFailForwarded, fmt.Sprintf("DMARC %s at this hop; %s recorded pass for %s", v.DMARC.Status, v.Original.Forwarder, v.From.Domain))
 		}
 		if v.Original.Via == "arc" {
@@ -73,28 +73,28 @@ func (ev *evaluation) scoreAuth() {
 	v := ev.v
 	s := v.SPF
 	switch s.Status {
-	case spf.Pass:
+	case spf.StatusPass:
 		if s.Permissive {
 			ev.add(SPFPermissive, fmt.Sprintf("%s passes with a permissive record %q", s.Domain, s.Record))
 		} else {
 			ev.add(SPFPass, spfDetail(s))
 		}
-	case spf.Fail:
+	case spf.StatusFail:
 		ev.add(SPFFail, spfDetail(s))
-	case spf.Softfail:
+	case spf.StatusSoftfail:
 		ev.add(SPFSoftfail, spfDetail(s))
-	case spf.Neutral:
+	case spf.StatusNeutral:
 		if s.Permissive {
 			ev.add(SPFPermissive, fmt.Sprintf("%s has a permissive record %q", s.Domain, s.Record))
 		} else {
 			ev.add(SPFNeutral, spfDetail(s))
 		}
-	case spf.None:
+	case spf.StatusNone:
 		ev.add(SPFNone, spfDetail(s))
-	case spf.Temperror:
+	case spf.StatusTemperror:
 		v.Incomplete = true
 		ev.add(SPFTempError, spfDetail(s))
-	case spf.Permerror:
+	case spf.StatusPermerror:
 		ev.add(SPFPermError, spfDetail(s))
 	}
 
@@ -102,17 +102,17 @@ func (ev *evaluation) scoreAuth() {
 	for _, d := range v.DKIM {
 		detail := fmt.Sprintf("d=%s s=%s: %s", d.Domain, d.Selector, d.Reason)
 		switch d.Status {
-		case dkim.Pass:
+		case dkim.StatusPass:
 			if d.FromSigned {
 				dkimPass = true
 			}
-			if v.DMARC.DKIMAligned != d.Domain && !(v.DMARC.Status == dmarc.None && domain.SameOrg(d.Domain, v.From.Domain)) {
+			if v.DMARC.DKIMAligned != d.Domain && !(v.DMARC.Status == dmarc.StatusNone && domain.SameOrg(d.Domain, v.From.Domain)) {
 				ev.add(DKIMPass, detail)
 			}
-		case dkim.Fail:
+		case dkim.StatusFail:
 			dkimFail = true
 			ev.add(DKIMFail, detail)
-		case dkim.Permerror:
+		case dkim.StatusPermerror:
 			switch {
 			case errors.Is(d.Err, dkim.ErrInvalidName):
 				ev.add(DKIMBadName, detail)
@@ -123,12 +123,12 @@ func (ev *evaluation) scoreAuth() {
 			default:
 				ev.add(DKIMPermError, detail)
 			}
-		case dkim.Policy:
+		case dkim.StatusPolicy:
 			ev.add(DKIMPolicy, detail)
-		case dkim.Temperror:
+		case dkim.StatusTemperror:
 			v.Incomplete = true
 			ev.add(DKIMTempError, detail)
-		case dkim.Neutral:
+		case dkim.StatusNeutral:
 			if errors.Is(d.Err, dkim.ErrNotVerified) {
 				ev.add(TooManyDKIM, detail)
 			}
@@ -137,26 +137,26 @@ func (ev *evaluation) scoreAuth() {
 
 	d := v.DMARC
 	switch d.Status {
-	case dmarc.Pass:
+	case dmarc.StatusPass:
 		ev.add(DMARCPass, dmarcDetail(d, v.SPF.Domain))
-	case dmarc.Fail:
+	case dmarc.StatusFail:
 		ev.add(DMARCFail, fmt.Sprintf("%s (p=%s): %s", d.Domain, d.Policy, d.Reason))
-	case dmarc.None:
+	case dmarc.StatusNone:
 		ev.add(DMARCNone, d.Reason)
 		if aligned := ev.alignedWithoutPolicy(); aligned != "" {
 			ev.add(AlignedPass, aligned)
 		}
-	case dmarc.Temperror:
+	case dmarc.StatusTemperror:
 		v.Incomplete = true
 		ev.add(DMARCTempError, d.Reason)
-	case dmarc.Permerror:
+	case dmarc.StatusPermerror:
 		ev.add(DMARCPermError, d.Reason)
 	}
 
-	if s.Status == spf.None && !dkimPass && d.Status != dmarc.Pass {
+	if s.Status == spf.StatusNone && !dkimPass && d.Status != dmarc.StatusPass {
 		ev.add(NoAuthentication, "no SPF record for "+s.Domain+" and no valid DKIM signature")
 	}
-	if dkimFail && s.Status == spf.Fail {
+	if dkimFail && s.Status == spf.StatusFail {
 		ev.add(DKIMFailSPFFail, "invalid DKIM signature and SPF fail")
 	}
 }
@@ -169,11 +169,11 @@ func (ev *evaluation) alignedWithoutPolicy() string {
 		return ""
 	}
 	for _, d := range v.DKIM {
-		if d.Status == dkim.Pass && d.FromSigned && domain.SameOrg(d.Domain, v.From.Domain) {
+		if d.Status == dkim.StatusPass && d.FromSigned && domain.SameOrg(d.Domain, v.From.Domain) {
 			return "DKIM d=" + d.Domain + " aligned with From " + v.From.Domain
 		}
 	}
-	if v.SPF.Status == spf.Pass && !v.SPF.Permissive && domain.SameOrg(v.SPF.Domain, v.From.Domain) {
+	if v.SPF.Status == spf.StatusPass && !v.SPF.Permissive && domain.SameOrg(v.SPF.Domain, v.From.Domain) {
 		return "SPF " + v.SPF.Domain + " aligned with From " + v.From.Domain
 	}
 	return ""
@@ -181,17 +181,17 @@ func (ev *evaluation) alignedWithoutPolicy() string {
 
 func (ev *evaluation) scoreDKIMSpoofing() {
 	for _, d := range ev.v.DKIM {
-		if d.Domain == "" && d.Status != dkim.Pass {
+		if d.Domain == "" && d.Status != dkim.StatusPass {
 			continue
 		}
 		sig := "d=" + d.Domain + " s=" + d.Selector
-		if !d.FromSigned && d.Status != dkim.Neutral {
+		if !d.FromSigned && d.Status != dkim.StatusNeutral {
 			ev.add(DKIMFromUnsigned, sig+" does not sign From")
 		}
-		if d.Status == dkim.Pass && len(d.UnsignedAbove) > 0 {
+		if d.Status == dkim.StatusPass && len(d.UnsignedAbove) > 0 {
 			ev.add(DKIMUnsignedAbove, sig+": unsigned instance of "+strings.Join(d.UnsignedAbove, ", "))
 		}
-		if d.Status == dkim.Pass && d.UnsignedBodyBytes > 0 {
+		if d.Status == dkim.StatusPass && d.UnsignedBodyBytes > 0 {
 			ev.add(DKIMBodyLength, fmt.Sprintf("%s: l=%d leaves %d body octets unsigned", sig, d.BodyLength, d.UnsignedBodyBytes))
 		}
 	}
@@ -201,16 +201,16 @@ func (ev *evaluation) scoreConnection() {
 	v := ev.v
 	p := v.PTR
 	switch p.Status {
-	case ptr.Pass:
+	case ptr.StatusPass:
 		ev.add(PTRPass, strings.Join(p.Confirmed, " "))
 		if p.Related {
 			ev.add(PTRRelated, "PTR in "+p.RelatedDomain)
 		}
-	case ptr.Fail:
+	case ptr.StatusFail:
 		ev.add(PTRFail, p.Reason)
-	case ptr.None:
+	case ptr.StatusNone:
 		ev.add(PTRNone, p.Reason)
-	case ptr.Temperror:
+	case ptr.StatusTemperror:
 		v.Incomplete = true
 		ev.add(PTRTempError, p.Reason)
 	}
@@ -219,15 +219,15 @@ func (ev *evaluation) scoreConnection() {
 	}
 	hl := v.HELO
 	switch hl.Status {
-	case helo.Pass:
+	case helo.StatusPass:
 		ev.add(HELOPass, hl.Name)
-	case helo.Fail:
+	case helo.StatusFail:
 		ev.add(HELOFail, hl.Reason)
-	case helo.Invalid:
+	case helo.StatusInvalid:
 		ev.add(HELOInvalid, hl.Code+": "+hl.Reason)
-	case helo.None:
+	case helo.StatusNone:
 		ev.add(HELONone, hl.Reason)
-	case helo.Temperror:
+	case helo.StatusTemperror:
 		v.Incomplete = true
 		ev.add(HELOTempError, hl.Reason)
 	}
@@ -240,9 +240,9 @@ func (ev *evaluation) scoreConnection() {
 	// A host name claimed in the sender's organization that does not lead
 	// back to the connecting IP.
 	if ev.senderDomain != "" {
-		if hl.SameOrg && (hl.Status == helo.Fail || hl.Status == helo.None) {
+		if hl.SameOrg && (hl.Status == helo.StatusFail || hl.Status == helo.StatusNone) {
 			ev.add(HostClaimOther, "HELO "+hl.Name+" claims "+domain.Org(ev.senderDomain)+" without resolving to "+ev.conn.IP.String())
-		} else if p.Status == ptr.Fail {
+		} else if p.Status == ptr.StatusFail {
 			for _, n := range p.Names {
 				if domain.SameOrg(n, ev.senderDomain) {
 					ev.add(HostClaimOther, "PTR "+n+" claims "+domain.Org(ev.senderDomain)+" without resolving to "+ev.conn.IP.String())
