@@ -81,9 +81,9 @@ func TestHostileInput(t *testing.T) {
 		{"bare CR in the header", bytes.Replace(signed, []byte("Subject: Invoice"), []byte("Subject: Invoice\rFrom: x@evil.test"), 1), nil, trust.BareCRHeader, nil},
 		{"1 MB header line", append([]byte("X-Long: "+strings.Repeat("a", 1<<20)+"\r\n"), signed...), bad, trust.HeaderLimit, nil},
 		{"10 000 headers", manyHeaders(10000), bad, trust.HeaderLimit, nil},
-		{"1 000 DKIM signatures", manyDKIM(1000), nil, trust.TooManyDKIM,
+		{"1 000 DKIM signatures", manyDKIM(999), nil, trust.TooManyDKIM,
 			func(t *testing.T, v *trust.Verdict) {
-				require.Len(t, v.DKIM, 1001, "every signature is reported")
+				require.Equal(t, 1000, len(v.DKIM), "every signature is reported")
 				verified := 0
 				for _, d := range v.DKIM {
 					if d.Status != "neutral" {
@@ -95,6 +95,8 @@ func TestHostileInput(t *testing.T) {
 		{"ARC chain of 51 sets", arcSets(51), nil, trust.TooManyARC,
 			func(t *testing.T, v *trust.Verdict) { require.Equal(t, "fail", string(v.ARC.Status)) }},
 	}
+	// Room for 1 000 DKIM-Signature fields; 10 000 headers still exceed it.
+	limits := trust.Limits{MaxHeaderFields: 2000}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -102,7 +104,7 @@ func TestHostileInput(t *testing.T) {
 			defer cancel()
 			conn := legitConn
 			conn.Time = receipt
-			v, err := trust.New(&trust.Options{Resolver: w.zone}).Evaluate(ctx, conn, bytes.NewReader(c.msg))
+			v, err := trust.New(&trust.Options{Resolver: w.zone, Limits: limits}).Evaluate(ctx, conn, bytes.NewReader(c.msg))
 			require.NoError(t, err)
 			require.NotNil(t, v)
 			if c.levels != nil {
@@ -149,8 +151,9 @@ func TestLimitsAtBoundary(t *testing.T) {
 	})
 	t.Run("line length", func(t *testing.T) {
 		long := append([]byte("X-Long: "+strings.Repeat("a", 990)+"\r\n"), signed...)
-		require.False(t, eval(t, trust.Limits{MaxLineLength: 1000}, long).Has(trust.HeaderLimit))
-		require.True(t, eval(t, trust.Limits{MaxLineLength: 999}, long).Has(trust.HeaderLimit))
+		// 998 octets without the line ending (RFC 5322 §2.1.1 counts so).
+		require.False(t, eval(t, trust.Limits{MaxLineLength: 998}, long).Has(trust.HeaderLimit))
+		require.True(t, eval(t, trust.Limits{MaxLineLength: 997}, long).Has(trust.HeaderLimit))
 	})
 	t.Run("dkim signatures", func(t *testing.T) {
 		two := sign(t, signed, w.com, nil)

@@ -35,11 +35,15 @@ func (ev *evaluation) score() {
 				v.Original.Forwarder, v.Original.SPF, v.Original.DKIM, v.Original.DMARC))
 		}
 		ev.add(DMARCPass, "original result carried by trusted forwarder "+v.Original.Forwarder)
-	} else {
+	} else if !ev.conn.Authenticated {
 		ev.scoreAuth()
 	}
 	ev.scoreDKIMSpoofing()
-	ev.scoreConnection()
+	if !ev.conn.Authenticated {
+		// Trusted by configuration whatever PTR, HELO or SPF say: the
+		// results stay in the verdict, unweighed.
+		ev.scoreConnection()
+	}
 	ev.scoreForwarding(rescued)
 
 	switch ev.fromExists {
@@ -145,6 +149,8 @@ func (ev *evaluation) scoreAuth() {
 		ev.add(DMARCNone, d.Reason)
 		if aligned := ev.alignedWithoutPolicy(); aligned != "" {
 			ev.add(AlignedPass, aligned)
+		} else if v.From.Domain != "" {
+			ev.add(FromUnaligned, "nothing authenticates "+v.From.Domain)
 		}
 	case dmarc.StatusTemperror:
 		v.Incomplete = true

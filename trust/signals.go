@@ -42,6 +42,7 @@ const (
 	DMARCPermError     Code = "dmarc.permerror"
 	DMARCFailForwarded Code = "dmarc.fail-forwarded"
 	AlignedPass        Code = "auth.aligned-pass"
+	FromUnaligned      Code = "auth.from-unaligned"
 	NoAuthentication   Code = "auth.none"
 	DKIMFailSPFFail    Code = "auth.dkim-fail-spf-fail"
 	SPFPass            Code = "spf.pass"
@@ -141,6 +142,7 @@ func Signals() []Signal {
 		{DMARCPermError, GroupAuth, 2.0, "The From header gives no single usable domain (RFC 7489 §6.6.1) or the policy is broken: DMARC cannot protect the reader."},
 		{DMARCFailForwarded, GroupForward, 0, "DMARC failed only because a trusted forwarder changed the message; the original result was pass. Reported, not counted."},
 		{AlignedPass, GroupAuth, -2.0, "With no DMARC record, SPF or DKIM still authenticates a domain aligned with From (relaxed, RFC 7489 §3.1)."},
+		{FromUnaligned, GroupAuth, 2.0, "With no DMARC record, neither SPF nor DKIM authenticates a domain aligned with From: whoever sent it, nothing vouches for the sender the reader sees (mail sent through a provider without alignment lands here too, hence a moderate weight)."},
 		{NoAuthentication, GroupAuth, 5.0, "No SPF record and no valid DKIM signature: nothing authenticates the sender; receivers' documentation calls such mail a spoofed sender (SpamAssassin SPF_NONE + DKIM absence)."},
 		{DKIMFailSPFFail, GroupAuth, 2.0, "An invalid DKIM signature together with an SPF fail: both mechanisms contradict the sender (receivers: 'invalid DKIM signature plus SPF fail' is untrusted)."},
 		{SPFPass, GroupAuth, -1.0, "The connecting IP is authorized by the MAIL FROM (or HELO) domain (RFC 7208 §8.3; rspamd R_SPF_ALLOW -0.2, scaled)."},
@@ -179,7 +181,7 @@ func Signals() []Signal {
 		{FromNXDomain, GroupSender, 6.5, "The From domain does not exist: nobody can own it, so no reply can reach it (receivers: untrusted)."},
 		{MailFromNXDomain, GroupSender, 3.0, "The MAIL FROM domain does not exist (a bounce cannot be delivered; RFC 5321 §4.1.4 expects a usable reverse-path)."},
 		{RcptNXDomain, GroupSender, 6.5, "A recipient header domain (To/Cc) does not exist: receivers treat such mail as untrusted."},
-		{Authenticated, GroupSender, -10.0, "The client authenticated (SMTP AUTH on a connector): the receiver's configuration trusts it whatever PTR, HELO or SPF say."},
+		{Authenticated, GroupSender, -10.0, "The client authenticated (SMTP AUTH on a connector): the receiver's configuration trusts it whatever PTR, HELO or SPF say; those checks are reported but not weighed, while the reader-view signals still count."},
 		{EnvelopeControl, GroupSpoof, 8.5, "NUL or control bytes in MAIL FROM or HELO: malformed input that components may truncate differently."},
 		{EnvelopeSyntax, GroupSpoof, 2.0, "MAIL FROM is not a valid address (RFC 5321 §4.1.2)."},
 		{NullReversePathID, GroupInfo, 0, "Null reverse-path: the HELO identity stands for SPF and for DMARC's SPF alignment (RFC 7208 §2.4, RFC 7489 §3.1.2)."},

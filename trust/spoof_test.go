@@ -278,12 +278,9 @@ func TestSpoofDKIMCoverage(t *testing.T) {
 			msg: func(t *testing.T, w *world) []byte {
 				return append([]byte("Subject: Urgent: new bank details\r\n"), signedCom(t, w, msg("Alice <alice@example.com>"))...)
 			}},
-		{name: "unsigned Reply-To added where none was signed", conn: legitConn, attack: true, code: trust.DKIMUnsignedAbove,
+		{name: "unsigned Reply-To added to a replayed signed message", conn: evilConn, attack: true, code: trust.DKIMUnsignedAbove,
 			msg: func(t *testing.T, w *world) []byte {
-				m := sign(t, testmail.CRLF(msg("Alice <alice@example.com>")), w.com, func(o *testmail.SignOptions) {
-					o.Headers = []string{"From", "To", "Subject", "Date", "Message-ID", "Reply-To"}
-				})
-				return append([]byte("Reply-To: ceo@evil.test\r\n"), m...)
+				return append([]byte("Reply-To: ceo@evil.test\r\n"), signedCom(t, w, msg("Alice <alice@example.com>"))...)
 			}},
 		{name: "l= with content appended", conn: legitConn, attack: true, code: trust.DKIMBodyLength,
 			msg: func(t *testing.T, w *world) []byte {

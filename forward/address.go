@@ -1,0 +1,135 @@
+package forward
+
+import (
+	"net/mail"
+	"strings"
+
+	"github.com/mailtrust/mailtrust/internal/message"
+)
+
+// Address handling here is deliberately simple: net/mail, and when it
+// refuses a field, the text between the last "<" and ">" or the first word
+// with an "@". The careful From extraction a verdict relies on lives in
+// internal/message; these addresses only describe forwarding.
+
+// maxAddrs bounds the addresses read from one field.
+const maxAddrs = 100
+
+// domainOf returns the lower-cased domain of an address (or of an "@domain"
+// or a bare domain).
+func domainOf(addr string) string {
+	addr = strings.Trim(strings.TrimSpace(addr), "<>")
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		addr = addr[i+1:]
+	}
+	return strings.ToLower(strings.TrimSuffix(addr, "."))
+}
+
+// localOf returns the local part of an address, as written.
+func localOf(addr string) string {
+	addr = strings.Trim(strings.TrimSpace(addr), "<>")
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[:i]
+	}
+	return ""
+}
+
+// normAddr returns addr with its domain lower-cased: RFC 5321 §2.4 lets
+// only the domain be compared case-insensitively, but receivers compare
+// local parts case-insensitively too in practice, so both are folded.
+func normAddr(addr string) string {
+	addr = strings.Trim(strings.TrimSpace(addr), "<>")
+	return strings.ToLower(addr)
+}
+
+// fieldAddrs returns the addresses of every field named key, top to
+// bottom.
+func fieldAddrs(h *message.Header, key string) []string {
+	var out []string
+	for _, f := range h.Get(key) {
+		out = append(out, parseAddrList(f.Unfolded())...)
+		if len(out) >= maxAddrs {
+			return out[:maxAddrs]
+		}
+	}
+	return out
+}
+
+// firstAddr returns the first address of the topmost field named key.
+func firstAddr(h *message.Header, key string) string {
+	f := h.First(key)
+	if f == nil {
+		return ""
+	}
+	if as := parseAddrList(f.Unfolded()); len(as) > 0 {
+		return as[0]
+	}
+	return ""
+}
+
+// parseAddrList returns the addr-specs of an address list.
+func parseAddrList(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	if list, err := mail.ParseAddressList(v); err == nil {
+		out := make([]string, 0, len(list))
+		for _, a := range list {
+			out = append(out, a.Address)
+		}
+		return out
+	}
+	// Fallback: split at commas outside quotes and angle brackets, and
+	// take what looks like an address from each part.
+	var out []string
+	for _, part := range splitList(v) {
+		if a := looseAddr(part); a != "" {
+			out = append(out, a)
+			if len(out) >= maxAddrs {
+				break
+			}
+		}
+	}
+	return out
+}
+
+func splitList(v string) []string {
+	var out []string
+	quoted, angle := false, false
+	start := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '<':
+			angle = true
+		case c == '>':
+			angle = false
+		case c == ',' && !angle:
+			out = append(out, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, v[start:])
+}
+
+// looseAddr takes the address out of one mailbox that net/mail refused.
+func looseAddr(s string) string {
+	if i := strings.LastIndexByte(s, '<'); i >= 0 {
+		if j := strings.IndexByte(s[i:], '>'); j > 0 {
+			if a := strings.TrimSpace(s[i+1 : i+j]); strings.Contains(a, "@") {
+				return a
+			}
+		}
+	}
+	for _, w := range strings.Fields(s) {
+		w = strings.Trim(w, `<>"(),;`)
+		if strings.Count(w, "@") == 1 && !strings.HasPrefix(w, "@") && !strings.HasSuffix(w, "@") {
+			return w
+		}
+	}
+	return ""
+}

@@ -1,0 +1,210 @@
+package forward
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A person's message to a person: the benign base of the tables.
+const personMsg = `Received: from mail.origin.example (mail.origin.example [192.0.2.10])
+ by mx.receiver.example with ESMTPS id abc for <bob@receiver.example>;
+ Thu, 15 Jan 2026 09:00:05 +0000
+Received: from [10.0.0.5] by mail.origin.example with ESMTPSA id def;
+ Thu, 15 Jan 2026 09:00:01 +0000
+From: Alice <alice@origin.example>
+To: Bob <bob@receiver.example>
+Subject: Lunch?
+Date: Thu, 15 Jan 2026 09:00:00 +0000
+Message-ID: <l1@origin.example>
+
+Shall we?
+`
+
+func codes(s []Signal) []string {
+	out := []string{}
+	for _, x := range s {
+		out = append(out, x.Code)
+	}
+	return out
+}
+
+func TestDetect(t *testing.T) {
+	person := DetectInput{MailFrom: "alice@origin.example", Rcpt: []string{"bob@receiver.example"},
+		SPFStatus: "pass", SPFDomain: "origin.example", FromDomain: "origin.example",
+		DKIM: []DKIMOutcome{{Domain: "origin.example", Status: "pass"}}}
+	tests := []struct {
+		name      string
+		extra     string // fields put on top of personMsg
+		edit      func(in *DetectInput)
+		forwarded bool
+		codes     []string
+	}{
+		{name: "a person's mail", forwarded: false, codes: []string{}},
+		{name: "mailing list", extra: "List-Id: Team talk <team.lists.example>\nList-Post: <mailto:team@lists.example>\nList-Unsubscribe: <mailto:leave-team@lists.example>\nSender: team-bounces@lists.example",
+			forwarded: true, codes: []string{SignalListID, SignalListPost, SignalListUnsubscribe, SignalSenderDiffers}},
+		{name: "List-Unsubscribe alone is a newsletter, not a list", extra: "List-Unsubscribe: <https://news.example/u>",
+			forwarded: false, codes: []string{}},
+		{name: "list subject tag and footer", extra: "List-Id: <team.lists.example>\nSubject: Re: [team] Lunch?",
+			edit: func(in *DetectInput) {
+				in.DKIM = []DKIMOutcome{{Domain: "origin.example", Status: "fail", BodyHashMismatch: true}}
+			},
+			forwarded: true, codes: []string{SignalListID, SignalSubjectTag, SignalListFooter}},
+		{name: "subject tag of another name is not the list's", extra: "List-Id: <team.lists.example>\nSubject: [EXTERNAL] Lunch?",
+			forwarded: true, codes: []string{SignalListID}},
+		{name: "ezmlm Mailing-List", extra: "Mailing-List: contact team-help@lists.example; run by ezmlm",
+			forwarded: true, codes: []string{SignalMailingList}},
+		{name: "SRS0", edit: func(in *DetectInput) {
+			in.MailFrom = "SRS0=HHH=TT=origin.example=alice@forwarder.example"
+		}, forwarded: true, codes: []string{SignalSRS}},
+		{name: "SRS1", edit: func(in *DetectInput) {
+			in.MailFrom = "srs1=HHH=first.example==HHH=TT=origin.example=alice@second.example"
+		}, forwarded: true, codes: []string{SignalSRS}},
+		{name: "a local part merely starting with srs", edit: func(in *DetectInput) {
+			in.MailFrom = "srs0team@origin.example"
+		}, forwarded: false, codes: []string{}},
+		{name: "Resent-*", extra: "Resent-From: Carol <carol@helpdesk.example>\nResent-Date: Thu, 15 Jan 2026 09:10:00 +0000",
+			forwarded: true, codes: []string{SignalResent}},
+		{name: "Gmail forwarding header", extra: "X-Forwarded-To: bob@receiver.example\nX-Forwarded-For: bob@old.example bob@receiver.example",
+			forwarded: true, codes: []string{SignalForwardHeader}},
+		{name: "Exchange inbox rule", extra: "X-MS-Exchange-Inbox-Rules-Loop: bob@corp.example",
+			forwarded: true, codes: []string{SignalForwardHeader}},
+		{name: "received for another organization's mailbox", extra: "Received: from mx.forwarder.example by mx.receiver.example; Thu, 15 Jan 2026 09:00:07 +0000\nReceived: from mail.origin.example (mail.origin.example [192.0.2.10])\n by mx.forwarder.example (Postfix) with ESMTPS id ghi\n for <bob@forwarder.example>; Thu, 15 Jan 2026 09:00:06 +0000",
+			edit: func(in *DetectInput) {
+				in.SPFStatus = "softfail"
+			},
+			// To names bob@receiver.example, so rcpt.not-in-to-cc does not fire;
+			// dkim-pass-spf-fail does (weak).
+			forwarded: true, codes: []string{SignalReceivedOtherOrg, SignalDKIMPassSPFFail}},
+		{name: "relay through the sender's outbound provider is not forwarding", extra: "Received: from o1.esp.example by mx.receiver.example; Thu, 15 Jan 2026 09:00:07 +0000\nReceived: from mail.origin.example by o1.esp.example with ESMTPS id x; Thu, 15 Jan 2026 09:00:06 +0000",
+			forwarded: false, codes: []string{}},
+		{name: "Bcc recipient alone is weak", edit: func(in *DetectInput) {
+			in.Rcpt = []string{"carol@receiver.example"}
+		}, forwarded: false, codes: []string{SignalRcptNotInToCc}},
+		{name: "misconfigured SPF alone is weak", edit: func(in *DetectInput) {
+			in.SPFStatus = "fail"
+		}, forwarded: false, codes: []string{SignalDKIMPassSPFFail}},
+		{name: "plain .forward: SPF fails, aligned DKIM passes, recipient not in To", edit: func(in *DetectInput) {
+			in.SPFStatus = "fail"
+			in.Rcpt = []string{"robert@new.example"}
+		}, forwarded: true, codes: []string{SignalRcptNotInToCc, SignalDKIMPassSPFFail}},
+		{name: "recipient compared without case", edit: func(in *DetectInput) {
+			in.Rcpt = []string{"<BOB@Receiver.Example>"}
+		}, forwarded: false, codes: []string{}},
+		{name: "DKIM of another domain does not show a changed path", edit: func(in *DetectInput) {
+			in.SPFStatus = "fail"
+			in.DKIM = []DKIMOutcome{{Domain: "esp.example", Status: "pass"}}
+		}, forwarded: false, codes: []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := personMsg
+			if tt.extra != "" {
+				raw = tt.extra + "\n" + personMsg
+			}
+			h, _ := split(t, crlf(raw))
+			in := person
+			in.Header = h
+			if tt.edit != nil {
+				tt.edit(&in)
+			}
+			fw := Detect(in)
+			assert.Equal(t, tt.forwarded, fw.Forwarded, "signals: %v", fw.Signals)
+			assert.Equal(t, tt.codes, codes(fw.Signals))
+			for _, s := range fw.Signals {
+				assert.NotEmpty(t, s.Detail, s.Code)
+			}
+		})
+	}
+}
+
+func TestDetectPeople(t *testing.T) {
+	tests := []struct {
+		name                                    string
+		extra                                   string
+		in                                      DetectInput
+		originalSender, requester, forwarderWas string
+	}{
+		{name: "plain", originalSender: "alice@origin.example", requester: "alice@origin.example"},
+		{name: "Reply-To", extra: "Reply-To: Support <help@origin.example>, other@origin.example",
+			originalSender: "alice@origin.example", requester: "help@origin.example"},
+		{name: "list rewrote From", extra: "X-Original-From: Dana <dana@author.example>\nReply-To: dana@author.example",
+			originalSender: "dana@author.example", requester: "dana@author.example"},
+		{name: "resent by a colleague", extra: "Resent-From: carol@helpdesk.example\nResent-Sender: robot@helpdesk.example",
+			originalSender: "alice@origin.example", requester: "alice@origin.example", forwarderWas: "robot@helpdesk.example"},
+		{name: "SRS names the forwarding domain", in: DetectInput{MailFrom: "SRS0=h=tt=origin.example=alice@fwd.example"},
+			originalSender: "alice@origin.example", requester: "alice@origin.example", forwarderWas: "fwd.example"},
+		{name: "caller's careful addresses win", in: DetectInput{From: "alice@origin.example", ReplyTo: "ticket@desk.example"},
+			originalSender: "alice@origin.example", requester: "ticket@desk.example"},
+		{name: "unparseable From falls back to the loose reading", extra: "From: Alice <alice@origin.example> (the \"boss\"",
+			originalSender: "alice@origin.example", requester: "alice@origin.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := personMsg
+			if tt.extra != "" {
+				raw = tt.extra + "\n" + personMsg
+			}
+			if strings.Contains(tt.extra, "From: Alice <alice@origin.example> (") {
+				raw = strings.Replace(raw, "From: Alice <alice@origin.example>\n", "", 1)
+			}
+			h, _ := split(t, crlf(raw))
+			in := tt.in
+			in.Header = h
+			fw := Detect(in)
+			assert.Equal(t, tt.originalSender, fw.OriginalSender)
+			assert.Equal(t, tt.requester, fw.Requester)
+			assert.Equal(t, tt.forwarderWas, fw.Forwarder)
+		})
+	}
+	assert.Equal(t, Forwarding{}, Detect(DetectInput{}), "no header, nothing detected")
+}
+
+func TestSRSOriginal(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"SRS0=HHH=TT=origin.example=alice@fwd.example", "alice@origin.example", true},
+		{"SRS0+HHH=TT=origin.example=a=b@fwd.example", "a=b@origin.example", true},
+		{"SRS1=HHH=first.example==HHH=TT=origin.example=alice@second.example", "alice@origin.example", true},
+		{"SRS0=broken@fwd.example", "", true},
+		{"SRS1=no-double@fwd.example", "", true},
+		{"alice@origin.example", "", false},
+		{"SRS2=x=y=z=w@fwd.example", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := srsOriginal(tt.in)
+		assert.Equal(t, tt.ok, ok, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+}
+
+func TestParseReceived(t *testing.T) {
+	tests := []struct {
+		in   string
+		want receivedHop
+	}{
+		{"from mail.origin.example (mail.origin.example [192.0.2.10]) by mx.receiver.example with ESMTPS id abc for <bob@receiver.example>; Thu, 15 Jan 2026 09:00:05 +0000",
+			receivedHop{"mail.origin.example", "mx.receiver.example", "bob@receiver.example"}},
+		{"from [192.0.2.1] by 10.0.0.1 with SMTP; date", receivedHop{}},
+		{"by mx.Example.ORG. (Postfix, from userid 0) id 1; date", receivedHop{by: "mx.example.org"}},
+		{"(from a comment) by host.example; date", receivedHop{by: "host.example"}},
+		{"from localhost by localhost; x", receivedHop{}},
+		{"garbage", receivedHop{}},
+		{"", receivedHop{}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, parseReceived(tt.in), tt.in)
+	}
+	// Bounded: hundreds of fields, each huge, are read in part.
+	var b strings.Builder
+	for i := 0; i < 200; i++ {
+		b.WriteString("Received: by h" + strings.Repeat("x", 3000) + ".example; date\n")
+	}
+	h, _ := split(t, crlf(b.String()+personMsg))
+	require.Len(t, receivedHops(h), maxReceived)
+}
