@@ -43,9 +43,7 @@ func show(v *trust.Verdict) {
 	}
 	fmt.Println("dmarc:", v.DMARC.Status, v.DMARC.Policy)
 	for _, r := range v.Reasons {
-		if r.Weight != 0 {
-			fmt.Printf("  %+.2f %s\n", r.Weight, r.Code)
-		}
+		fmt.Printf("  %+.2f %s\n", r.Weight, r.Code)
 	}
 }
 
@@ -62,6 +60,17 @@ func Example() {
 	}, "testdata/corpus/msgs/ses-two-signatures.eml")
 	show(v)
 	// Output:
+	// verdict: trusted
+	// spf: pass bounce.shop.example
+	// dkim: pass shop.example
+	// dkim: pass amazonses.example
+	// dmarc: pass quarantine
+	//   -3.00 dmarc.pass
+	//   -1.00 spf.pass
+	//   -0.50 dkim.pass
+	//   +0.50 helo.other-org
+	//   -0.50 ptr.pass
+	//   -0.25 helo.pass
 }
 
 // A forged From of a domain that publishes DMARC p=reject, sent from a
@@ -75,6 +84,14 @@ func Example_spoof() {
 	}, "testdata/corpus/msgs/spoof-dmarc-fail.eml")
 	show(v)
 	// Output:
+	// verdict: untrusted
+	// spf: softfail example.com
+	// dmarc: fail reject
+	//   +6.50 dmarc.fail
+	//   +3.00 conn.claims-other-org
+	//   +1.50 ptr.none
+	//   +1.50 spf.softfail
+	//   +0.50 helo.fail
 }
 
 // A mailing list tags the subject and adds a footer, breaking the author's
@@ -91,4 +108,17 @@ func Example_forwardedList() {
 	show(v)
 	fmt.Println("arc:", v.ARC.Status, "forwarded:", v.Forward.Forwarded)
 	// Output:
+	// verdict: trusted
+	// spf: pass lists.example.net
+	// dkim: fail example.com
+	// dmarc: fail reject
+	//   -3.00 dmarc.pass
+	//   -1.00 arc.trusted-forwarder
+	//   -0.50 ptr.pass
+	//   -0.50 ptr.related
+	//   -0.25 helo.mx
+	//   -0.25 helo.pass
+	//   +0.00 dmarc.fail-forwarded
+	//   +0.00 forward.detected
+	// arc: pass forwarded: true
 }

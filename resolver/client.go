@@ -230,11 +230,12 @@ func rcodeString(rcode int) string {
 }
 
 func (c *Client) fail(q Question, cur, server string, rcode int, kind error, reason string, err error) error {
-	reason += " from " + server
+	// The server stays out of the reason, so that a verdict explained
+	// live reads the same when replayed from a recording.
 	if cur != q.Name {
 		reason += " for " + cur
 	}
-	return &Error{Name: q.Name, Type: q.Type, Rcode: rcode, Reason: reason, Kind: kind, Err: err}
+	return &Error{Name: q.Name, Type: q.Type, Rcode: rcode, Reason: reason, Kind: kind, Err: err, Server: server}
 }
 
 // ask makes one exchange with one server: UDP, then TCP when the reply is

@@ -131,6 +131,9 @@ type Error struct {
 	// happened at the target of the last one. A recursive server that
 	// fails along a chain usually hides it, so this is often empty.
 	CNAMEs []*dns.CNAME
+	// Server is the server that failed to answer, when known. It is not
+	// part of Error(), which must read the same live and replayed.
+	Server string
 }
 
 // contextError is the error of a question abandoned because ctx ended.

@@ -240,7 +240,7 @@ func (ev *evaluation) scoreConnection() {
 	if hl.OtherOrg {
 		ev.add(HELOOtherOrg, hl.Name+" is not in "+ev.senderDomain)
 	}
-	if hl.IsMX {
+	if hl.IsMX && hl.Status == helo.StatusPass {
 		ev.add(HELOMX, hl.Name+" is an MX of "+ev.senderDomain)
 	}
 	// A host name claimed in the sender's organization that does not lead
