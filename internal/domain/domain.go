@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -128,4 +130,27 @@ func Valid(name string) error {
 		return fmt.Errorf("%w: all-numeric top-level label in %q", ErrInvalid, name)
 	}
 	return nil
+}
+
+// ToASCII returns name with its U-labels converted to A-labels (RFC 5890
+// §2.3.2.1, with the IDNA2008 lookup mapping of RFC 5891 §5), the form DNS
+// holds, so that "bücher.example" is asked and aligned as
+// "xn--bcher-kva.example". A name that is already ASCII, or that cannot
+// be converted, is returned unchanged; Valid then refuses the latter.
+func ToASCII(name string) string {
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii || !utf8.ValidString(name) {
+		return name
+	}
+	a, err := idna.Lookup.ToASCII(name)
+	if err != nil {
+		return name
+	}
+	return a
 }

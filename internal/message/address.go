@@ -712,7 +712,7 @@ func (p *parser) domain(m *Mailbox) (string, string, error) {
 	if strings.HasSuffix(raw, ".") {
 		m.Flags |= FlagTrailingDot
 	}
-	return domain.Normalize(raw), raw, nil
+	return domain.Normalize(domain.ToASCII(raw)), raw, nil
 }
 
 // finish completes a mailbox and appends it.

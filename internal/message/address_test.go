@@ -67,7 +67,7 @@ func TestParseAddressList(t *testing.T) {
 		{"encoded name nul", "=?utf-8?q?a=00b?= <a@example.com>", []mb{{"a@example.com", "a\x00b", a | FlagEncodedName | FlagControl}}, nil},
 		{"encoded local", "=?utf-8?q?a=40b.example?=@evil.example", []mb{{"=?utf-8?q?a=40b.example?=@evil.example", "", FlagEncodedWord}}, nil},
 		{"encoded domain", "a@=?utf-8?q?b?=", []mb{{"a@=?utf-8?q?b?=", "", FlagEncodedWord}}, nil},
-		{"utf-8", "Jösé <jösé@exämple.com>", []mb{{"jösé@exämple.com", "Jösé", a | FlagUTF8}}, nil},
+		{"utf-8", "Jösé <jösé@exämple.com>", []mb{{"jösé@xn--exmple-cua.com", "Jösé", a | FlagUTF8}}, nil},
 		{"control in quoted", "\"a\x01b\" <a@example.com>", []mb{{"a@example.com", "a\x01b", a | FlagControl}}, nil},
 		{"control in comment", "a@example.com (x\x00y)", []mb{{"a@example.com", "", FlagControl}}, nil},
 		{"fold inside quoted", "\"a\r\n b\" <a@example.com>", []mb{{"a@example.com", "a b", a}}, nil},

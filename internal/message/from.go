@@ -140,7 +140,7 @@ func ParseFrom(h *Header) From {
 	}
 	out.Mailbox = only
 	out.DisplayName = only.DisplayName
-	usable := !only.Flags.Has(FlagNoDomain) && !only.Flags.Has(FlagDomainLiteral) && domain.Valid(only.RawDomain) == nil
+	usable := !only.Flags.Has(FlagNoDomain) && !only.Flags.Has(FlagDomainLiteral) && domain.Valid(domain.ToASCII(only.RawDomain)) == nil
 	if usable {
 		out.Local, out.Domain, out.Address = only.Local, only.Domain, only.Address
 	}
@@ -213,7 +213,7 @@ func checkFromMailbox(m *Mailbox, ps problems) {
 	if fl.Has(FlagDomainLiteral) {
 		ps.add(FromBadDomain, "From domain is the literal %s", m.Domain)
 	} else if !fl.Has(FlagNoDomain) {
-		if err := domain.Valid(m.RawDomain); err != nil {
+		if err := domain.Valid(domain.ToASCII(m.RawDomain)); err != nil {
 			ps.add(FromBadDomain, "From domain %s: %v", clip(fmt.Sprintf("%q", m.RawDomain)), err)
 			return
 		}
