@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -61,7 +63,11 @@ level thresholds (` + "`Options.Thresholds`" + `).
 
 The weights follow how rspamd (conf/scores.d) and SpamAssassin weigh the same facts,
 rescaled so that authentication decides and connection hygiene alone can make a
-message suspicious, never untrusted. This file is generated from ` + "`trust.Signals()`" + `:
+message suspicious, never untrusted. Attacks that ride on genuinely authenticated mail
+(an unsigned header above a signed one, content after l=, a display name hiding another
+organization's address, SMTP smuggling, forged upstream results) weigh 8.5: fully
+authenticated mail scores about -6, so the attack alone still makes it suspicious
+(docs/SPOOFING.md lists them by class). This file is generated from ` + "`trust.Signals()`" + `:
 ` + "`go test ./trust -run TestWeightsDoc -update`" + `.
 
 `
@@ -98,5 +104,55 @@ func TestSignalsUnique(t *testing.T) {
 		if groupTitle[s.Group] == "" {
 			t.Errorf("code %s: group %q has no title", s.Code, s.Group)
 		}
+	}
+}
+
+// TestSpoofingDoc keeps docs/SPOOFING.md, which lists each spoofing class
+// with its reason codes and weights, in step with the signal table: every
+// code it names exists, and the weights it states are the defaults.
+func TestSpoofingDoc(t *testing.T) {
+	b, err := os.ReadFile("../docs/SPOOFING.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := map[Code]float64{}
+	for _, s := range Signals() {
+		weights[s.Code] = s.Weight
+	}
+	code := regexp.MustCompile("`([a-z0-9-]+\\.[a-z0-9.-]+)`")
+	rows := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| attack") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		codes := code.FindAllStringSubmatch(cells[len(cells)-2], -1)
+		if len(codes) == 0 {
+			continue
+		}
+		rows++
+		var ws []float64
+		for _, f := range strings.Split(cells[len(cells)-1], "/") {
+			w, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				t.Fatalf("row %q: weight %q: %v", line, f, err)
+			}
+			ws = append(ws, w)
+		}
+		for i, m := range codes {
+			c := Code(m[1])
+			want, ok := weights[c]
+			if !ok {
+				t.Errorf("docs/SPOOFING.md names unknown code %s", c)
+				continue
+			}
+			w := ws[min(i, len(ws)-1)]
+			if w != want {
+				t.Errorf("docs/SPOOFING.md gives %s weight %v, the default is %v", c, w, want)
+			}
+		}
+	}
+	if rows < 25 {
+		t.Errorf("only %d rows with codes found in docs/SPOOFING.md", rows)
 	}
 }
