@@ -1,0 +1,69 @@
+package trust_test
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/trust"
+)
+
+// TestLowTrust: the connection signals receivers document (no PTR, a
+// generic PTR, an invalid, non-resolving or foreign HELO) each lower the
+// trust of an otherwise authenticated message, and none of them alone makes
+// it untrusted.
+func TestLowTrust(t *testing.T) {
+	zone, err := resolver.LoadZone(filepath.Join(corpusDir, "zone.txt"))
+	require.NoError(t, err)
+	for _, rr := range []string{
+		// 192.0.2.22 is inside example.org's SPF range, with a pool name.
+		"22.2.0.192.in-addr.arpa. 3600 IN PTR 192-0-2-22.dyn.isp.example.",
+		"192-0-2-22.dyn.isp.example. 3600 IN A 192.0.2.22",
+	} {
+		r, err := dns.NewRR(rr)
+		require.NoError(t, err)
+		zone.Add(r)
+	}
+	msg, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "legit-ed25519.eml"))
+	require.NoError(t, err)
+	eval := func(ip, heloName string) *trust.Verdict {
+		t.Helper()
+		v, err := trust.New(&trust.Options{Resolver: zone}).Evaluate(context.Background(), trust.Conn{
+			IP: netip.MustParseAddr(ip), HELO: heloName, MailFrom: "news@example.org",
+			RcptTo: []string{"support@helpdesk.example"}, Time: receipt,
+		}, bytes.NewReader(msg))
+		require.NoError(t, err)
+		return v
+	}
+	clean := eval("192.0.2.20", "mx.example.org")
+	require.Equal(t, trust.Trusted, clean.Level, "%v", reasonCodes(clean))
+
+	for _, c := range []struct {
+		name, ip, helo string
+		code           trust.Code
+	}{
+		{"no PTR", "192.0.2.21", "[192.0.2.21]", trust.PTRNone},
+		{"generic PTR", "192.0.2.22", "[192.0.2.22]", trust.PTRGeneric},
+		{"HELO localhost", "192.0.2.20", "localhost", trust.HELOInvalid},
+		{"HELO bare IP", "192.0.2.20", "192.0.2.20", trust.HELOInvalid},
+		{"HELO single label", "192.0.2.20", "mailhost", trust.HELOInvalid},
+		{"HELO under an unknown TLD", "192.0.2.20", "mx.example.nosuchtld", trust.HELOInvalid},
+		{"HELO that does not resolve", "192.0.2.20", "nothere.example.org", trust.HELONone},
+		{"HELO of another organization", "192.0.2.20", "mail.vendor.example", trust.HELOOtherOrg},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := eval(c.ip, c.helo)
+			require.True(t, v.Has(c.code), "want %s in %v", c.code, reasonCodes(v))
+			require.Greater(t, v.Score, clean.Score, "%s lowers trust", c.code)
+			require.NotEqual(t, trust.Untrusted, v.Level, "low trust, not untrusted: %v", reasonCodes(v))
+			require.Equal(t, "pass", string(v.DMARC.Status), "authentication is unaffected")
+		})
+	}
+}
