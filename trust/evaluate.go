@@ -249,10 +249,19 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 
 	// 5. DMARC alignment from the results (RFC 7489 §3.1, §6.6.2).
 	if v.From.Domain != "" {
-		ids := dmarc.Identifiers{SPFDomain: v.SPF.Domain, SPFPass: v.SPF.Status == spf.StatusPass}
+		ids := dmarc.Identifiers{
+			SPFDomain:    v.SPF.Domain,
+			SPFPass:      v.SPF.Status == spf.StatusPass,
+			SPFTempError: v.SPF.Status == spf.StatusTemperror,
+		}
 		for _, d := range v.DKIM {
-			if d.Status == dkim.StatusPass && d.FromSigned {
+			switch {
+			case d.Status == dkim.StatusPass && d.FromSigned:
 				ids.DKIMPassDomains = append(ids.DKIMPassDomains, d.Domain)
+			case d.Status == dkim.StatusTemperror:
+				// A key that could not be fetched might have aligned: DMARC
+				// is then temperror rather than fail (RFC 7489 §6.6.2).
+				ids.DKIMTempErrorDomains = append(ids.DKIMTempErrorDomains, d.Domain)
 			}
 		}
 		v.DMARC = dmarc.Evaluate(disc, ids, &dmarc.Options{SampleKey: messageID(h)})

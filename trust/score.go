@@ -11,7 +11,6 @@ import (
 	"github.com/mailtrust/mailtrust/helo"
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/ptr"
-	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/spf"
 )
 
@@ -373,6 +372,3 @@ func dmarcDetail(d dmarc.Result, spfDomain string) string {
 	}
 	return d.Reason
 }
-
-// errIsTemp is shared by checks that only expose an error.
-func errIsTemp(err error) bool { return err != nil && resolver.IsTemporary(err) }

@@ -67,3 +67,24 @@ func TestLowTrust(t *testing.T) {
 		})
 	}
 }
+
+// TestTemporaryNeverFail: when the only signature that could have aligned
+// has a key lookup that failed temporarily, DMARC is temperror, not fail,
+// and the verdict is incomplete (the caller defers).
+func TestTemporaryNeverFail(t *testing.T) {
+	zone, err := resolver.LoadZone(filepath.Join(corpusDir, "zone.txt"))
+	require.NoError(t, err)
+	msg, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "dkim-key-temperror.eml"))
+	require.NoError(t, err)
+	// From an address temp.example's SPF does not authorize: SPF fails,
+	// the DKIM key is SERVFAIL.
+	v, err := trust.New(&trust.Options{Resolver: zone}).Evaluate(context.Background(), trust.Conn{
+		IP: netip.MustParseAddr("203.0.113.66"), HELO: "mail.temp.example", MailFrom: "ops@temp.example", Time: receipt,
+	}, bytes.NewReader(msg))
+	require.NoError(t, err)
+	require.Equal(t, "fail", string(v.SPF.Status))
+	require.Equal(t, "temperror", string(v.DKIM[0].Status))
+	require.Equal(t, "temperror", string(v.DMARC.Status), v.DMARC.Reason)
+	require.True(t, v.Incomplete)
+	require.False(t, v.Has(trust.DMARCFail))
+}
