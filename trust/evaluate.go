@@ -224,7 +224,9 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 
 	var dv *dkim.Verifier
 	var av *forward.ARCVerifier
-	if h != nil {
+	// Signatures over a header block cut at a limit, or a body that cannot
+	// be found, cannot be verified: they are not attempted.
+	if h != nil && bodyOK {
 		dv = dkim.NewVerifier(ctx, ev.res, h, &dkim.Options{MaxSignatures: lim.MaxDKIMSignatures, Time: conn.Time})
 		av = forward.NewARCVerifier(ctx, ev.res, h, &forward.ARCOptions{MaxSets: lim.MaxARCSets, Time: conn.Time})
 	}
@@ -241,6 +243,8 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	if dv != nil {
 		v.DKIM = dv.Results()
 		v.ARC = av.Result()
+	} else {
+		v.ARC = forward.ARCResult{Status: forward.ARCNone, Reason: "not verified: no complete header block"}
 	}
 	wg.Wait()
 	if ev.bodyErr != nil {
