@@ -130,7 +130,9 @@ func (r ARCResult) AuthResult() authres.Result {
 	if v == "" {
 		v = ARCNone
 	}
-	return &authres.ARCResult{Value: authres.ResultValue(v)}
+	// go-msgauth's formatter does not know *authres.ARCResult (it would
+	// write the method name empty), so the result is written generically.
+	return &authres.GenericResult{Method: "arc", Value: authres.ResultValue(v), Params: map[string]string{}}
 }
 
 // ARCOptions refine ARC validation. The zero value (or nil) is RFC 8617's

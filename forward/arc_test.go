@@ -375,7 +375,13 @@ func TestARCResultAuthResult(t *testing.T) {
 		if want == "" {
 			want = ARCNone
 		}
-		assert.Equal(t, fmt.Sprintf("%v", want), fmt.Sprintf("%v", arcValue(r)))
+		// Formatted and parsed back, as a receiver's header carries it.
+		header := authres.Format("mx.example", []authres.Result{r})
+		assert.Equal(t, "mx.example; arc="+string(want), strings.TrimSpace(header))
+		_, parsed, err := authres.Parse(header)
+		require.NoError(t, err)
+		require.Len(t, parsed, 1)
+		assert.Equal(t, fmt.Sprintf("%v", want), fmt.Sprintf("%v", arcValue(parsed[0])))
 	}
 	var v *ARCVerifier
 	assert.Equal(t, ARCNone, v.Result().Status, "a nil verifier has no chain")

@@ -388,7 +388,9 @@ func (ev *evaluation) authResults() string {
 		rs = append(rs, v.ARC.AuthResult())
 	}
 	rs = append(rs, v.PTR.AuthResult())
-	return "Authentication-Results: " + authres.Format(ev.e.authServID, rs)
+	// go-msgauth leaves a space after a result without properties.
+	h := strings.ReplaceAll(authres.Format(ev.e.authServID, rs), " ;", ";")
+	return "Authentication-Results: " + strings.TrimSpace(h)
 }
 
 func messageID(h *message.Header) string {

@@ -6,8 +6,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/emersion/go-msgauth/authres"
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/require"
 
@@ -87,4 +89,42 @@ func TestTemporaryNeverFail(t *testing.T) {
 	require.Equal(t, "temperror", string(v.DMARC.Status), v.DMARC.Reason)
 	require.True(t, v.Incomplete)
 	require.False(t, v.Has(trust.DMARCFail))
+}
+
+// TestAuthenticationResults: the header names every method with its
+// result and parses back (RFC 8601 §2.2).
+func TestAuthenticationResults(t *testing.T) {
+	zone, err := resolver.LoadZone(filepath.Join(corpusDir, "zone.txt"))
+	require.NoError(t, err)
+	msg, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "list-trusted-arc.eml"))
+	require.NoError(t, err)
+	v, err := trust.New(&trust.Options{Resolver: zone, AuthServID: "mx.helpdesk.example"}).Evaluate(context.Background(), trust.Conn{
+		IP: netip.MustParseAddr("203.0.113.30"), HELO: "lists.example.net", MailFrom: "users-bounces@lists.example.net", Time: receipt,
+	}, bytes.NewReader(msg))
+	require.NoError(t, err)
+	name, value, ok := strings.Cut(v.AuthenticationResults, ": ")
+	require.True(t, ok)
+	require.Equal(t, "Authentication-Results", name)
+	id, results, err := authres.Parse(value)
+	require.NoError(t, err)
+	require.Equal(t, "mx.helpdesk.example", id)
+	got := map[string]string{}
+	for _, r := range results {
+		switch r := r.(type) {
+		case *authres.SPFResult:
+			got["spf"] = string(r.Value)
+		case *authres.DKIMResult:
+			got["dkim"] = string(r.Value)
+		case *authres.DMARCResult:
+			got["dmarc"] = string(r.Value)
+		case *authres.IPRevResult:
+			got["iprev"] = string(r.Value)
+		case *authres.ARCResult:
+			got["arc"] = string(r.Value)
+		case *authres.GenericResult:
+			got[r.Method] = string(r.Value)
+		}
+	}
+	require.Equal(t, map[string]string{"spf": "pass", "dkim": "fail", "dmarc": "fail", "arc": "pass", "iprev": "pass"}, got)
+	require.NotContains(t, v.AuthenticationResults, " ;")
 }
