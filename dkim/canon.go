@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"fmt"
 	"hash"
+	"math"
 	"strings"
 
 	"github.com/mailtrust/mailtrust/internal/message"
@@ -203,6 +204,12 @@ func SelectHeaders(h *message.Header, names []string) []*message.Field {
 // each cost a hash call.
 const bodyBufSize = 4096
 
+// crlfRun is 64 CRLFs.
+const crlfRun = "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n" +
+	"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n" +
+	"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n" +
+	"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+
 // BodyHasher canonicalizes a message body as it is written and hashes it
 // (RFC 6376 §3.4.3, §3.4.4, §3.7), in constant memory. Line endings may be
 // CRLF or a bare LF, which is read as CRLF (RFC 6376 §5.3 lets a verifier
@@ -234,9 +241,7 @@ type BodyHasher struct {
 // canonical body are hashed; limit < 0 means no l= (the whole body).
 func NewBodyHasher(c Canonicalization, h crypto.Hash, limit int64) *BodyHasher {
 	b := &BodyHasher{relaxed: c == Relaxed, h: h.New(), limit: limit}
-	for i := 0; i < len(b.crlfs64); i += 2 {
-		b.crlfs64[i], b.crlfs64[i+1] = '\r', '\n'
-	}
+	copy(b.crlfs64[:], crlfRun)
 	return b
 }
 
@@ -256,6 +261,7 @@ func (b *BodyHasher) Write(p []byte) (int, error) {
 			b.content(b.crlfs64[:1]) // a lone CR
 		}
 	}
+	ws := wspIndex{tab: -1, spaces: -1}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -266,15 +272,104 @@ func (b *BodyHasher) Write(p []byte) (int, error) {
 			b.content(p)
 			break
 		}
+		if !b.lineOpen && !b.wsp && b.plain(p, i, &ws) {
+			// At a line start (b.cr is false here), and the line is one
+			// the canonicalization leaves alone: so may the next ones be.
+			k := b.plainRun(p, i, &ws)
+			ws.consumed(k)
+			p = p[k:]
+			continue
+		}
 		line := p[:i]
 		if i > 0 && p[i-1] == '\r' {
 			line = p[:i-1]
 		}
 		b.content(line)
 		b.lineEnd()
+		ws.consumed(i + 1)
 		p = p[i+1:]
 	}
 	return n, nil
+}
+
+// wspIndex remembers where the next HTAB and the next run of two SP are in
+// the rest of one Write's input, so that finding them costs one vectorized
+// search per occurrence, not one per line. Offsets are from the start of
+// the rest; a negative one is to be searched again, noWSP means none.
+type wspIndex struct {
+	tab, spaces int
+}
+
+const noWSP = math.MaxInt
+
+// consumed moves the start of the rest k octets on.
+func (w *wspIndex) consumed(k int) {
+	w.tab -= k
+	w.spaces -= k
+}
+
+// clear reports whether p[:e], the rest up to e, holds no HTAB and no two
+// SP in a row.
+func (w *wspIndex) clear(p []byte, e int) bool {
+	if w.tab < 0 {
+		if w.tab = bytes.IndexByte(p, '\t'); w.tab < 0 {
+			w.tab = noWSP
+		}
+	}
+	if w.tab < e {
+		return false
+	}
+	if w.spaces < 0 {
+		if w.spaces = bytes.Index(p, []byte("  ")); w.spaces < 0 {
+			w.spaces = noWSP
+		}
+	}
+	return w.spaces >= e
+}
+
+// plain reports whether the line p[:e+1], starting at offset 0 of the rest
+// and ending with the LF at e, is one the canonicalization does not
+// change: it has content and ends in CRLF, and in relaxed it has no HTAB,
+// no two SP in a row and no WSP before its CRLF (RFC 6376 §3.4.4). A bare
+// CR is an ordinary octet in both algorithms.
+func (b *BodyHasher) plain(p []byte, e int, ws *wspIndex) bool {
+	if e < 2 || p[e-1] != '\r' {
+		return false
+	}
+	if b.relaxed {
+		if c := p[e-2]; c == ' ' || c == '\t' {
+			return false
+		}
+		return ws.clear(p, e)
+	}
+	return true
+}
+
+// plainRun hashes as one piece the run of plain lines at the start of p,
+// the first of which ends with the LF at e, and returns the octets it
+// took. The run's last CRLF is withheld like any line end, so that
+// trailing empty lines are still dropped.
+func (b *BodyHasher) plainRun(p []byte, e int, ws *wspIndex) int {
+	end, i := e-1, e+1
+	for {
+		j := bytes.IndexByte(p[i:], '\n')
+		if j < 0 {
+			break
+		}
+		// The line is judged from the rest as plain sees it.
+		rest := p[i:]
+		ws.consumed(i)
+		ok := b.plain(rest, j, ws)
+		ws.consumed(-i)
+		if !ok {
+			break
+		}
+		end, i = i+j-1, i+j+1
+	}
+	b.flushCRLFs()
+	b.emit(p[:end])
+	b.crlfs, b.lineOpen, b.emitted = 1, false, true
+	return i
 }
 
 // Sum ends the body and returns its hash: trailing empty lines are not
@@ -427,4 +522,51 @@ func (b *BodyHasher) emit(p []byte) {
 			b.n = 0
 		}
 	}
+}
+
+// BodyHashers is the set of body hashers of one message, one per distinct
+// (body canonicalization, hash, l=), which the verifiers of the message
+// share (Options.BodyHashers, and ARC's): the body is then canonicalized
+// and hashed once for every DKIM signature and ARC-Message-Signature that
+// agree on the three. Get every hasher before the first Write. The zero
+// value is ready; a BodyHashers is not safe for concurrent use.
+type BodyHashers struct {
+	keys []hasherKey // a message has few: a list beats a map
+	list []*BodyHasher
+}
+
+type hasherKey struct {
+	c      Canonicalization
+	h      crypto.Hash
+	length int64
+}
+
+// Hasher returns the set's hasher for body canonicalization c (Simple for
+// anything but Relaxed), hash h and limit (l=, < 0 for none), made on
+// first use.
+func (s *BodyHashers) Hasher(c Canonicalization, h crypto.Hash, limit int64) *BodyHasher {
+	if c != Relaxed {
+		c = Simple
+	}
+	k := hasherKey{c, h, max(limit, -1)}
+	for i, have := range s.keys {
+		if have == k {
+			return s.list[i]
+		}
+	}
+	b := NewBodyHasher(c, h, limit)
+	s.keys = append(s.keys, k)
+	s.list = append(s.list, b)
+	return b
+}
+
+// Len returns the number of distinct hashers in the set.
+func (s *BodyHashers) Len() int { return len(s.list) }
+
+// Write streams body octets to every hasher of the set. It never fails.
+func (s *BodyHashers) Write(p []byte) (int, error) {
+	for _, b := range s.list {
+		_, _ = b.Write(p)
+	}
+	return len(p), nil
 }

@@ -271,3 +271,69 @@ func TestSelectHeaders(t *testing.T) {
 		assert.Equal(t, tt.want, got, "%q", tt.names)
 	}
 }
+
+// TestBodyHasherPlainRuns mixes lines canonicalization leaves alone (hashed
+// in runs) with every kind it changes or withholds, in chunks of several
+// sizes, with and without l=.
+func TestBodyHasherPlainRuns(t *testing.T) {
+	kinds := []string{
+		"plain line of text\r\n", "plain line of text\r\n", "x\r\n", " leading space\r\n",
+		"\r\n", "tab\there\r\n", "two  spaces\r\n", "trailing space \r\n", "trailing tab\t\r\n",
+		"bare\rcr\r\n", "cr before crlf\r\r\n", "bare lf\n", "\n", "  \r\n", "\t\r\n",
+	}
+	for seed := range 60 {
+		var body strings.Builder
+		for i := range 40 + seed {
+			body.WriteString(kinds[(i*7+seed*i/3+seed)%len(kinds)])
+		}
+		if seed%3 == 0 {
+			body.WriteString("no final line end  ")
+		}
+		for _, c := range []Canonicalization{Simple, Relaxed} {
+			canon := canonBody(c, []byte(body.String()))
+			for _, chunk := range []int{1, 5, 23, 64, 4096} {
+				for _, l := range []int{-1, len(canon) / 3} {
+					b := NewBodyHasher(c, crypto.SHA256, int64(l))
+					for p := []byte(body.String()); len(p) > 0; {
+						n := min(len(p), chunk)
+						_, _ = b.Write(p[:n])
+						p = p[n:]
+					}
+					want := canon
+					if l >= 0 {
+						want = canon[:l]
+					}
+					s := sha256.Sum256(want)
+					require.Equal(t, s[:], b.Sum(), "%s seed %d chunk %d l=%d", c, seed, chunk, l)
+					require.Equal(t, int64(len(canon)), b.Length())
+				}
+			}
+		}
+	}
+}
+
+// TestBodyHashers: one hasher per (canonicalization, hash, l=), every one
+// fed by the set's Write.
+func TestBodyHashers(t *testing.T) {
+	var s BodyHashers
+	a := s.Hasher(Relaxed, crypto.SHA256, -1)
+	assert.Same(t, a, s.Hasher(Relaxed, crypto.SHA256, -7), "any negative limit is no l=")
+	assert.Same(t, s.Hasher(Simple, crypto.SHA256, -1), s.Hasher("nonsense", crypto.SHA256, -1), "unknown is simple")
+	l5 := s.Hasher(Relaxed, crypto.SHA256, 5)
+	sha1 := s.Hasher(Relaxed, crypto.SHA1, -1)
+	assert.Equal(t, 4, s.Len())
+	body := []byte("Hello  world \r\n\r\n")
+	n, err := s.Write(body)
+	assert.NoError(t, err)
+	assert.Equal(t, len(body), n)
+	want := sha256.Sum256([]byte("Hello world\r\n"))
+	assert.Equal(t, want[:], a.Sum())
+	want5 := sha256.Sum256([]byte("Hello"))
+	assert.Equal(t, want5[:], l5.Sum())
+	assert.Len(t, sha1.Sum(), 20)
+	assert.Equal(t, int64(13), l5.Length())
+}
+
+func TestCRLFRun(t *testing.T) {
+	assert.Equal(t, strings.Repeat("\r\n", 64), crlfRun)
+}

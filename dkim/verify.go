@@ -3,7 +3,6 @@ package dkim
 import (
 	"bufio"
 	"context"
-	"crypto"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -116,6 +115,12 @@ type Options struct {
 	// expires ClockSkew after x=, and t= counts as in the future when
 	// later than Time + ClockSkew. Zero: 5 minutes; negative: none.
 	ClockSkew time.Duration
+	// BodyHashers, when set, is the set of body hashers the Verifier
+	// takes its own from, shared with the message's other verifiers
+	// (forward.ARCOptions.BodyHashers); the caller then writes the body
+	// to the set, and Verifier.Write does nothing. Nil: the Verifier has
+	// its own, fed by its Write.
+	BodyHashers *BodyHashers
 }
 
 // Defaults of Options.
@@ -152,7 +157,8 @@ type Verifier struct {
 	opts    Options
 	header  *message.Header
 	sigs    []*pending
-	hashers []*BodyHasher
+	bodies  *BodyHashers
+	shared  bool // bodies is the caller's: Write leaves the body to it
 	results []Result
 }
 
@@ -164,15 +170,9 @@ type pending struct {
 }
 
 type keyLookup struct {
-	done chan struct{}
+	done <-chan struct{} // closed when key and err are set
 	key  *Key
 	err  error
-}
-
-type hasherKey struct {
-	c      Canonicalization
-	h      crypto.Hash
-	length int64
 }
 
 // NewVerifier reads every DKIM-Signature field of h, top to bottom, and
@@ -182,7 +182,10 @@ type hasherKey struct {
 // until Results returns.
 func NewVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, opts *Options) *Verifier {
 	v := &Verifier{ctx: ctx, opts: opts.withDefaults(), header: h}
-	hashers := map[hasherKey]*BodyHasher{}
+	v.bodies, v.shared = v.opts.BodyHashers, v.opts.BodyHashers != nil
+	if !v.shared {
+		v.bodies = &BodyHashers{}
+	}
 	lookups := map[string]*keyLookup{}
 	n := 0
 	for i := range h.Fields {
@@ -215,32 +218,27 @@ func NewVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, op
 		if sig.length >= 0 {
 			p.res.BodyLength = sig.length
 		}
-		hk := hasherKey{sig.bodyCanon, sig.hash, sig.length}
-		if p.hasher = hashers[hk]; p.hasher == nil {
-			p.hasher = NewBodyHasher(sig.bodyCanon, sig.hash, sig.length)
-			hashers[hk] = p.hasher
-			v.hashers = append(v.hashers, p.hasher)
-		}
+		p.hasher = v.bodies.Hasher(sig.bodyCanon, sig.hash, sig.length)
 		if p.key = lookups[sig.keyName]; p.key == nil {
-			p.key = &keyLookup{done: make(chan struct{})}
-			lookups[sig.keyName] = p.key
-			go func(l *keyLookup, selector, dom string) {
-				defer close(l.done)
-				l.key, l.err = LookupKey(ctx, r, selector, dom)
-			}(p.key, sig.selector, sig.domain)
+			l := &keyLookup{}
+			p.key, lookups[sig.keyName] = l, l
+			// At once when the answer is at hand, else concurrently.
+			selector, dom := sig.selector, sig.domain
+			l.done = resolver.Go(r, func(r resolver.Resolver) { l.key, l.err = LookupKey(ctx, r, selector, dom) })
 		}
 	}
 	return v
 }
 
 // Write feeds body octets to the body hashers. It fails only after
-// Results.
+// Results. With Options.BodyHashers set it does nothing: the caller writes
+// the body to that set, once for all its verifiers.
 func (v *Verifier) Write(p []byte) (int, error) {
 	if v.results != nil {
 		return 0, errors.New("dkim: Write after Results")
 	}
-	for _, h := range v.hashers {
-		h.Write(p)
+	if !v.shared {
+		_, _ = v.bodies.Write(p)
 	}
 	return len(p), nil
 }
@@ -254,8 +252,10 @@ func (v *Verifier) Results() []Result {
 	if v.results != nil {
 		return v.results
 	}
-	for _, h := range v.hashers {
-		h.Sum()
+	for _, p := range v.sigs {
+		if p.hasher != nil {
+			p.hasher.Sum() // the body ends here
+		}
 	}
 	v.results = make([]Result, 0, len(v.sigs))
 	for _, p := range v.sigs {
@@ -418,6 +418,12 @@ func Verify(ctx context.Context, r resolver.Resolver, msg io.Reader, opts *Optio
 // properties header.d, header.s, header.i, header.a and header.b (the first
 // 8 characters of b=, RFC 6008), and the reason. No results render as one
 // "dkim=none".
+//
+// The properties come from the signature, that is from the sender: a
+// value that is not printable ASCII without quote and backslash is left
+// out (the reason then says what was wrong), and the reason is reduced to
+// such characters, so that nothing in a signature can break the header
+// field or forge a result in it.
 func AuthResults(results []Result) []authres.Result {
 	if len(results) == 0 {
 		return []authres.Result{&authres.GenericResult{Method: "dkim", Value: authres.ResultNone, Params: map[string]string{}}}
@@ -428,14 +434,44 @@ func AuthResults(results []Result) []authres.Result {
 			Method: "dkim",
 			Value:  authres.ResultValue(r.Status),
 			Params: map[string]string{
-				"reason":   r.Reason,
-				"header.d": r.Domain,
-				"header.s": r.Selector,
-				"header.i": r.Identifier,
-				"header.a": r.Algorithm,
-				"header.b": r.SignaturePrefix,
+				"reason":   headerReason(r.Reason),
+				"header.d": headerValue(r.Domain),
+				"header.s": headerValue(r.Selector),
+				"header.i": headerValue(r.Identifier),
+				"header.a": headerValue(r.Algorithm),
+				"header.b": headerValue(r.SignaturePrefix),
 			},
 		})
 	}
 	return out
+}
+
+// headerValue returns s when it can be written as an RFC 8601 §2.2 pvalue
+// by a formatter that quotes but does not escape: printable US-ASCII
+// without double quote or backslash (RFC 5322 §3.2.4 qtext). Otherwise "".
+func headerValue(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
+			return ""
+		}
+	}
+	return s
+}
+
+// headerReason reduces a reason to RFC 5322 §3.2.4 qtext and spaces:
+// controls and non-ASCII octets become a question mark, a double quote a
+// single one, a backslash a slash.
+func headerReason(s string) string {
+	b := []byte(strings.ReplaceAll(s, "§", "section "))
+	for i, c := range b {
+		switch {
+		case c < ' ' || c > '~':
+			b[i] = '?'
+		case c == '"':
+			b[i] = '\''
+		case c == '\\':
+			b[i] = '/'
+		}
+	}
+	return string(b)
 }

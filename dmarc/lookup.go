@@ -63,22 +63,25 @@ func Lookup(ctx context.Context, r resolver.Resolver, fromDomain string) Discove
 	org := domain.Org(from)
 	d.OrgDomain = org
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // abandons the organizational question when not needed
-	var orgc chan txtSet
+	var oset txtSet
+	var orgDone <-chan struct{}
 	if org != from {
-		orgc = make(chan txtSet, 1) // buffered: the sender never blocks
-		go func() { orgc <- fetch(ctx, r, org) }()
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel() // abandons the organizational question when not needed
+		// At once when the answer is at hand, else on a goroutine; oset
+		// is read only once orgDone is closed.
+		orgDone = resolver.Go(r, func(r resolver.Resolver) { oset = fetch(ctx, r, org) })
 	}
 	fs := fetch(ctx, r, from)
 	d.FromNXDomain = fs.nxdomain
 	// RFC 7489 §6.6.3 step 3: the organizational domain is asked only when
 	// the From domain's set is empty. A failure, one record or several at
 	// the From domain decide.
-	if fs.err != nil || len(fs.records) > 0 || orgc == nil {
+	if fs.err != nil || len(fs.records) > 0 || orgDone == nil {
 		return d.conclude(fs, "_dmarc."+from)
 	}
-	oset := <-orgc
+	<-orgDone
 	d.OrgNXDomain = oset.nxdomain
 	return d.conclude(oset, "_dmarc."+from+" or _dmarc."+org)
 }

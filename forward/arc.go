@@ -156,6 +156,12 @@ type ARCOptions struct {
 	// Policy is the crypto policy (minimum RSA size, rsa-sha1), as for
 	// DKIM. The zero value is RFC 8301's.
 	Policy dkim.Policy
+	// BodyHashers, when set, is the message's set of body hashers shared
+	// with its DKIM verifier (dkim.Options.BodyHashers): the newest
+	// ARC-Message-Signature takes its hasher from it, the caller writes
+	// the body to the set, and ARCVerifier.Write does nothing. Nil: the
+	// ARCVerifier hashes the body written to it.
+	BodyHashers *dkim.BodyHashers
 }
 
 func (o *ARCOptions) withDefaults() ARCOptions {

@@ -49,7 +49,7 @@ type arcSetParsed struct {
 
 // keyFetch is one key lookup under way.
 type keyFetch struct {
-	done chan struct{}
+	done <-chan struct{} // closed when key and err are set
 	key  *dkim.Key
 	err  error
 }
@@ -205,18 +205,21 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 		if _, ok := v.keys[k]; ok {
 			return
 		}
-		kf := &keyFetch{done: make(chan struct{})}
+		kf := &keyFetch{}
 		v.keys[k] = kf
-		go func(sel, dom string) {
-			defer close(kf.done)
-			kf.key, kf.err = dkim.LookupKey(ctx, r, sel, dom)
-		}(s.selector, s.domain)
+		// At once when the answer is at hand, else concurrently.
+		sel, dom := s.selector, s.domain
+		kf.done = resolver.Go(r, func(r resolver.Resolver) { kf.key, kf.err = dkim.LookupKey(ctx, r, sel, dom) })
 	}
 	fetch(ams)
 	for i := n - 1; i >= 0; i-- {
 		fetch(v.sets[i].seal)
 	}
-	v.body = dkim.NewBodyHasher(ams.bodyCanon, ams.hash, ams.length)
+	if v.opts.BodyHashers != nil {
+		v.body = v.opts.BodyHashers.Hasher(ams.bodyCanon, ams.hash, ams.length)
+	} else {
+		v.body = dkim.NewBodyHasher(ams.bodyCanon, ams.hash, ams.length)
+	}
 }
 
 func keyID(s *arcSig) string {
@@ -225,9 +228,10 @@ func keyID(s *arcSig) string {
 
 // Write streams the message body (after the header block, CRLF or LF line
 // endings) to the newest ARC-Message-Signature's body hash. It never
-// fails.
+// fails. With ARCOptions.BodyHashers set it does nothing: the caller
+// writes the body to that set.
 func (v *ARCVerifier) Write(p []byte) (int, error) {
-	if v != nil && v.body != nil {
+	if v != nil && v.body != nil && v.opts.BodyHashers == nil {
 		v.body.Write(p)
 	}
 	return len(p), nil

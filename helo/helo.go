@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
 
 	"github.com/miekg/dns"
 
@@ -149,7 +148,7 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 	}
 
 	var (
-		wg         sync.WaitGroup
+		tasks      resolver.Tasks
 		v4, v6     []netip.Addr
 		ans4, ans6 *resolver.Answer
 		err4, err6 error
@@ -161,21 +160,22 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 	// The A and AAAA questions are asked apart, not through
 	// resolver.IPs, so that a temporary failure of one is seen even when
 	// the other answered: the address might be behind the failed one.
-	wg.Go(func() { v4, ans4, err4 = resolver.Addrs(ctx, r, n, dns.TypeA) })
-	wg.Go(func() { v6, ans6, err6 = resolver.Addrs(ctx, r, n, dns.TypeAAAA) })
+	// resolver.Tasks runs them at once when the answers are at hand.
+	tasks.Go(r, func(r resolver.Resolver) { v4, ans4, err4 = resolver.Addrs(ctx, r, n, dns.TypeA) })
+	tasks.Go(r, func(r resolver.Resolver) { v6, ans6, err6 = resolver.Addrs(ctx, r, n, dns.TypeAAAA) })
 	if !domain.ListedTLD(n) {
 		// In a replay the zone is the whole DNS: a TLD exists when DNS
 		// says so (NODATA at an empty non-terminal), and NXDOMAIN at the
 		// TLD makes every name under it unusable.
-		wg.Go(func() {
+		tasks.Go(r, func(r resolver.Resolver) {
 			a, err := r.Lookup(ctx, tld+".", dns.TypeSOA)
 			tldMissing = err == nil && a.NXDomain()
 		})
 	}
 	if sender != "" {
-		wg.Go(func() { mxs, _, mxErr = resolver.MX(ctx, r, sender) })
+		tasks.Go(r, func(r resolver.Resolver) { mxs, _, mxErr = resolver.MX(ctx, r, sender) })
 	}
-	wg.Wait()
+	tasks.Wait()
 
 	res.Addrs = append(append(res.Addrs, v4...), v6...)
 	matched := false

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
 
 	"github.com/emersion/go-msgauth/authres"
 	"github.com/miekg/dns"
@@ -192,12 +191,13 @@ func confirm(ctx context.Context, r resolver.Resolver, ip netip.Addr, names []st
 	}
 	ok := make([]bool, len(names))
 	errs := make([]error, len(names))
-	var wg sync.WaitGroup
+	var tasks resolver.Tasks // at once when the answers are at hand
 	for i, name := range names {
 		if resolver.CheckName(name) != nil {
 			continue
 		}
-		wg.Go(func() {
+		tasks.Go(r, func(r resolver.Resolver) {
+			ok[i], errs[i] = false, nil // the work may run twice
 			addrs, _, err := resolver.Addrs(ctx, r, name, qtype)
 			for _, a := range addrs {
 				if a.Unmap() == ip {
@@ -210,7 +210,7 @@ func confirm(ctx context.Context, r resolver.Resolver, ip netip.Addr, names []st
 			}
 		})
 	}
-	wg.Wait()
+	tasks.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return ok, err

@@ -99,19 +99,9 @@ func (c *Cache) Lookup(ctx context.Context, name string, qtype uint16) (*Answer,
 	}
 	now := c.now()
 	c.mu.Lock()
-	if c.entries == nil {
-		c.entries = map[Question]*list.Element{}
-		c.inflight = flights{}
-	}
-	if el, ok := c.entries[q]; ok {
-		e := el.Value.(*cacheEntry)
-		if now.Before(e.expires) {
-			c.lru.MoveToFront(el)
-			c.stats.Hits++
-			c.mu.Unlock()
-			return e.result(now)
-		}
-		c.remove(el)
+	if ans, err, ok := c.hit(q, now); ok {
+		c.mu.Unlock()
+		return ans, err
 	}
 	c.stats.Misses++
 	f := c.inflight[q]
@@ -126,6 +116,37 @@ func (c *Cache) Lookup(ctx context.Context, name string, qtype uint16) (*Answer,
 	}
 	c.mu.Unlock()
 	return c.inflight.wait(&c.mu, ctx, q, f)
+}
+
+// hit returns the fresh entry for q, if there is one, dropping an expired
+// one. Called with c.mu held.
+func (c *Cache) hit(q Question, now time.Time) (*Answer, error, bool) {
+	if c.entries == nil {
+		c.entries = map[Question]*list.Element{}
+		c.inflight = flights{}
+	}
+	el, ok := c.entries[q]
+	if !ok {
+		return nil, nil, false
+	}
+	e := el.Value.(*cacheEntry)
+	if !now.Before(e.expires) {
+		c.remove(el)
+		return nil, nil, false
+	}
+	c.lru.MoveToFront(el)
+	c.stats.Hits++
+	ans, err := e.result(now)
+	return ans, err, true
+}
+
+// cached implements immediate: the answer held for q, without asking
+// upstream or waiting for a question in flight.
+func (c *Cache) cached(q Question) (*Answer, error, bool) {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hit(q, now)
 }
 
 // Stats returns the counters so far.

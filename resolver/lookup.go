@@ -53,29 +53,23 @@ func Addrs(ctx context.Context, r Resolver, name string, qtype uint16) ([]netip.
 // temporary failure of either question is reported as an error only when
 // the other found nothing; NXDOMAIN is reported by exists == false.
 func IPs(ctx context.Context, r Resolver, name string) (ips []netip.Addr, exists bool, err error) {
-	type res struct {
-		ips []netip.Addr
-		a   *Answer
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		ips, a, err := Addrs(ctx, r, name, dns.TypeAAAA)
-		ch <- res{ips, a, err}
-	}()
+	var v6 []netip.Addr
+	var a6 *Answer
+	var err6 error
+	done := Go(r, func(r Resolver) { v6, a6, err6 = Addrs(ctx, r, name, dns.TypeAAAA) })
 	v4, a4, err4 := Addrs(ctx, r, name, dns.TypeA)
-	r6 := <-ch
-	ips = append(v4, r6.ips...)
+	<-done
+	ips = append(v4, v6...)
 	if len(ips) > 0 {
 		return ips, true, nil
 	}
 	if err4 != nil {
 		return nil, false, err4
 	}
-	if r6.err != nil {
-		return nil, false, r6.err
+	if err6 != nil {
+		return nil, false, err6
 	}
-	return nil, !(a4.NXDomain() || r6.a.NXDomain()), nil
+	return nil, !(a4.NXDomain() || a6.NXDomain()), nil
 }
 
 // MX returns the MX records at name, in the order received.

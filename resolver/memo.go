@@ -33,6 +33,13 @@ type Memo struct {
 	asked     map[Question]bool
 	log       []Question
 	exhausted bool
+	closed    chan struct{} // closed at once: the done channel of work Go did inline
+}
+
+// immediate is a Resolver that can tell, without blocking, the answer it
+// already holds for a question (Cache).
+type immediate interface {
+	cached(q Question) (ans *Answer, err error, ok bool)
 }
 
 type memoResult struct {
@@ -57,39 +64,78 @@ func NewMemo(r Resolver, maxQueries int) *Memo {
 
 // Lookup implements Resolver.
 func (m *Memo) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+	ans, err, _ := m.lookup(ctx, name, qtype, true)
+	return ans, err
+}
+
+// lookup answers q. With wait false it does not wait for an answer that is
+// not at hand: it sends the question upstream, unless it is in flight
+// already, and returns ok false.
+func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool) (ans *Answer, err error, ok bool) {
 	q := question(name, qtype)
 	if m.r == nil {
-		return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "memo without upstream resolver", Kind: ErrPermanent}
+		return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "memo without upstream resolver", Kind: ErrPermanent}, true
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, contextError(q, err)
+		return nil, contextError(q, err), true
 	}
 	m.mu.Lock()
 	if res, ok := m.results[q]; ok {
 		m.mu.Unlock()
-		return res.ans.clone(), res.err
+		return res.ans.clone(), res.err, true
 	}
 	f := m.inflight[q]
-	if f != nil {
+	switch {
+	case f != nil && !wait:
+		m.mu.Unlock()
+		return nil, nil, false
+	case f != nil:
 		f.refs++
-	} else {
+	default:
 		// A question whose askers all left before the answer came is asked
 		// again, but counts once.
 		if !m.asked[q] {
 			if len(m.log) >= m.max {
 				m.exhausted = true
 				m.mu.Unlock()
-				return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "query budget exhausted", Kind: ErrPermanent}
+				return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "query budget exhausted", Kind: ErrPermanent}, true
 			}
 			m.asked[q] = true
 			m.log = append(m.log, q)
 		}
+		// An answer the upstream holds is taken on the asker's goroutine:
+		// with a warm cache, a question costs no goroutine.
+		if im, ok := m.r.(immediate); ok {
+			if ans, err, ok := im.cached(q); ok {
+				m.results[q] = memoResult{ans, err}
+				m.mu.Unlock()
+				return ans.clone(), err, true
+			}
+		}
 		f = m.inflight.start(&m.mu, ctx, q, m.r, func(ans *Answer, err error) {
 			m.results[q] = memoResult{ans, err}
 		})
+		if !wait {
+			// Nobody waits yet: the askers who come for the answer will
+			// hold the references.
+			f.refs = 0
+			m.mu.Unlock()
+			return nil, nil, false
+		}
 	}
 	m.mu.Unlock()
-	return m.inflight.wait(&m.mu, ctx, q, f)
+	ans, err = m.inflight.wait(&m.mu, ctx, q, f)
+	return ans, err, true
+}
+
+func (m *Memo) closedChan() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed == nil {
+		m.closed = make(chan struct{})
+		close(m.closed)
+	}
+	return m.closed
 }
 
 // Queries returns the number of distinct questions asked upstream.

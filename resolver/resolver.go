@@ -19,6 +19,9 @@
 // many messages; [Default] is a Cache over System), [Memo] (one consistent
 // view of DNS and a query budget for the evaluation of one message) and
 // [Recorder] (writes what it saw as a master file a Zone can replay).
+// [Go] and [Tasks] run the DNS-bound work of a check concurrently, or at
+// once on the caller's goroutine when a Memo has every answer it needs at
+// hand.
 // Package resolvertest runs a Zone as a DNS server on the loopback
 // interface, for tests that need the wire.
 //
@@ -191,7 +194,7 @@ func CheckName(name string) error {
 	if len(n) > 253 {
 		return errors.New("name longer than 253 octets")
 	}
-	for _, label := range strings.Split(n, ".") {
+	for label := range strings.SplitSeq(n, ".") { // no slice: names from every check pass here
 		if label == "" {
 			return errors.New("empty label")
 		}

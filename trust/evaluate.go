@@ -37,6 +37,7 @@ type Evaluator struct {
 	authServID string
 	limits     Limits
 	log        *slog.Logger
+	readers    sync.Pool // of *bufio.Reader, readerSize
 }
 
 // New returns an Evaluator for opts (nil means defaults).
@@ -159,7 +160,8 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	}
 
 	// 1. The header block, once and bounded; the body stays a stream.
-	br := bufio.NewReaderSize(msg, 32<<10)
+	br := ev.e.reader(msg)
+	defer ev.e.release(br)
 	h, herr := message.ReadHeader(br, message.Limits{
 		MaxHeaderBytes: lim.MaxHeaderBytes, MaxFields: lim.MaxHeaderFields, MaxLineLength: lim.MaxLineLength,
 	})
@@ -200,44 +202,49 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		ev.senderDomain = v.From.Domain
 	}
 
-	// 3. Every DNS-dependent check starts now, concurrently.
-	var wg sync.WaitGroup
-	goDo := func(f func()) {
-		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
-	}
+	// 3. Every DNS-dependent check starts now, concurrently. A check whose
+	// answers are all at hand (a warm cache) runs at once on this
+	// goroutine: a goroutine would cost more than the check. Each stores
+	// its result only, read after checks.Wait (resolver.Go may run it
+	// twice).
+	var checks resolver.Tasks
 	senders := uniq(ev.mailFromDom, v.From.Domain)
-	goDo(func() { v.PTR = ptr.Check(ctx, ev.res, conn.IP, &ptr.Options{SenderDomains: senders}) })
-	goDo(func() {
-		v.HELO = helo.Check(ctx, ev.res, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
+	checks.Go(ev.res, func(r resolver.Resolver) {
+		v.PTR = ptr.Check(ctx, r, conn.IP, &ptr.Options{SenderDomains: senders})
 	})
-	goDo(func() { v.SPF = spf.Check(ctx, ev.res, conn.IP, conn.HELO, conn.MailFrom, nil) })
+	checks.Go(ev.res, func(r resolver.Resolver) {
+		v.HELO = helo.Check(ctx, r, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
+	})
+	checks.Go(ev.res, func(r resolver.Resolver) { v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, nil) })
 	var disc dmarc.Discovery
 	if v.From.Domain != "" {
-		goDo(func() { disc = dmarc.Lookup(ctx, ev.res, v.From.Domain) })
-		goDo(func() { ev.fromExists = ev.exists(ctx, v.From.Domain) })
+		checks.Go(ev.res, func(r resolver.Resolver) { disc = dmarc.Lookup(ctx, r, v.From.Domain) })
+		checks.Go(ev.res, func(r resolver.Resolver) { ev.fromExists = exists(ctx, r, v.From.Domain) })
 	}
 	if ev.mailFromDom != "" && ev.mailFromDom != v.From.Domain {
-		goDo(func() { ev.mfExists = ev.exists(ctx, ev.mailFromDom) })
+		checks.Go(ev.res, func(r resolver.Resolver) { ev.mfExists = exists(ctx, r, ev.mailFromDom) })
 	}
-	goDo(func() { ev.recipients(ctx, h) })
+	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptMissing, ev.rcptTemp = recipients(ctx, r, h) })
 
 	var dv *dkim.Verifier
 	var av *forward.ARCVerifier
+	// One hasher per distinct (canonicalization, hash, l=) for DKIM and
+	// ARC together: an ARC-Message-Signature made like the author's
+	// signature costs no second pass over the body.
+	var bodies dkim.BodyHashers
 	// Signatures over a header block cut at a limit, or a body that cannot
 	// be found, cannot be verified: they are not attempted.
 	if h != nil && bodyOK {
-		dv = dkim.NewVerifier(ctx, ev.res, h, &dkim.Options{MaxSignatures: lim.MaxDKIMSignatures, Time: conn.Time})
-		av = forward.NewARCVerifier(ctx, ev.res, h, &forward.ARCOptions{MaxSets: lim.MaxARCSets, Time: conn.Time})
+		dv = dkim.NewVerifier(ctx, ev.res, h, &dkim.Options{MaxSignatures: lim.MaxDKIMSignatures, Time: conn.Time,
+			BodyHashers: &bodies})
+		av = forward.NewARCVerifier(ctx, ev.res, h, &forward.ARCOptions{MaxSets: lim.MaxARCSets, Time: conn.Time,
+			BodyHashers: &bodies})
 	}
 
 	// 4. The body, once, through every hasher and the smuggling scanner.
 	if bodyOK && h != nil {
-		scan := &message.SmugglingScanner{}
-		w := io.MultiWriter(dv, av, scan)
-		if _, err := io.Copy(w, br); err != nil {
-			ev.bodyErr = err
-		}
+		var scan message.SmugglingScanner
+		ev.bodyErr = feedBody(br, &bodies, &scan)
 		ev.smuggling = scan.Result()
 	}
 	if dv != nil {
@@ -246,7 +253,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	} else {
 		v.ARC = forward.ARCResult{Status: forward.ARCNone, Reason: "not verified: no complete header block"}
 	}
-	wg.Wait()
+	checks.Wait()
 	if ev.bodyErr != nil {
 		return fmt.Errorf("trust: reading message body: %w", ev.bodyErr)
 	}
@@ -301,14 +308,53 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	return nil
 }
 
+// readerSize is the read buffer of one evaluation: the header block is
+// read through it and the body passes through it in chunks of that size.
+const readerSize = 32 << 10
+
+// reader returns a pooled read buffer over msg.
+func (e *Evaluator) reader(msg io.Reader) *bufio.Reader {
+	if br, ok := e.readers.Get().(*bufio.Reader); ok {
+		br.Reset(msg)
+		return br
+	}
+	return bufio.NewReaderSize(msg, readerSize)
+}
+
+// release returns br to the pool once nothing refers to its buffer (the
+// header fields are copies).
+func (e *Evaluator) release(br *bufio.Reader) {
+	br.Reset(nil)
+	e.readers.Put(br)
+}
+
+// feedBody streams the rest of br to the body hashers of the verifiers and
+// to the scanner, straight from br's buffer: no second buffer, no copy.
+func feedBody(br *bufio.Reader, bodies *dkim.BodyHashers, scan *message.SmugglingScanner) error {
+	for {
+		if br.Buffered() == 0 {
+			if _, err := br.Peek(1); err != nil {
+				if err == io.EOF {
+					return nil
+				}
+				return err
+			}
+		}
+		p, _ := br.Peek(br.Buffered())
+		_, _ = bodies.Write(p)
+		_, _ = scan.Write(p)
+		_, _ = br.Discard(len(p))
+	}
+}
+
 // exists asks whether a domain exists: NXDOMAIN at its MX question means it
 // does not (RFC 2308 §2.1). The MX question is the one HELO's MX
 // comparison asks too, so the evaluation's memo answers it once.
-func (ev *evaluation) exists(ctx context.Context, name string) existence {
+func exists(ctx context.Context, r resolver.Resolver, name string) existence {
 	if resolver.CheckName(name) != nil {
 		return existsUnknown
 	}
-	_, a, err := resolver.MX(ctx, ev.res, name)
+	_, a, err := resolver.MX(ctx, r, name)
 	switch {
 	case err != nil && resolver.IsTemporary(err):
 		return existsTemp
@@ -323,9 +369,12 @@ func (ev *evaluation) exists(ctx context.Context, name string) existence {
 // maxRcptDomains bounds the recipient-header domains checked for existence.
 const maxRcptDomains = 5
 
-func (ev *evaluation) recipients(ctx context.Context, h *message.Header) {
+// recipients checks that the domains of the To and Cc addresses exist; it
+// returns those that do not, and whether a temporary failure left one
+// unknown.
+func recipients(ctx context.Context, r resolver.Resolver, h *message.Header) (missing []string, temp bool) {
 	if h == nil {
-		return
+		return nil, false
 	}
 	var doms []string
 	for _, key := range []string{"to", "cc"} {
@@ -336,27 +385,21 @@ func (ev *evaluation) recipients(ctx context.Context, h *message.Header) {
 			}
 		}
 	}
-	type res struct {
-		d string
-		e existence
+	ex := make([]existence, len(doms))
+	var tasks resolver.Tasks
+	for i, d := range doms {
+		tasks.Go(r, func(r resolver.Resolver) { ex[i] = exists(ctx, r, d) })
 	}
-	ch := make(chan res, len(doms))
-	for _, d := range doms {
-		go func() { ch <- res{d, ev.exists(ctx, d)} }()
-	}
-	for range doms {
-		r := <-ch
-		switch r.e {
+	tasks.Wait()
+	for i, e := range ex {
+		switch e {
 		case existsNo:
-			ev.mu.Lock()
-			ev.rcptMissing = append(ev.rcptMissing, r.d)
-			ev.mu.Unlock()
+			missing = append(missing, doms[i])
 		case existsTemp:
-			ev.mu.Lock()
-			ev.rcptTemp = true
-			ev.mu.Unlock()
+			temp = true
 		}
 	}
+	return missing, temp
 }
 
 func (ev *evaluation) headerAnomalies() {

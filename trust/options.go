@@ -51,25 +51,43 @@ func DefaultThresholds() Thresholds {
 	return Thresholds{Trusted: -2.5, Suspicious: 2.5, Untrusted: 6.0}
 }
 
-// Limits bound the work spent on one message. Zero fields take defaults.
+// Limits bound the work spent on one message, so that hostile input costs
+// no more than they allow. Zero fields take the defaults; every limit is
+// inclusive: a message at the limit is evaluated in full, one unit more is
+// refused as below, and the verdict still comes with the reason code named.
 type Limits struct {
-	// MaxHeaderBytes bounds the header block. Default 1 MiB.
+	// MaxHeaderBytes bounds the header block, in octets, line endings and
+	// the empty line that ends it included. Default 1 MiB. Beyond it the
+	// checks run on the fields read so far, no signature is verified,
+	// and the verdict gives message.header-limit.
 	MaxHeaderBytes int
-	// MaxHeaderFields bounds the number of header fields. Default 1000.
+	// MaxHeaderFields bounds the number of header fields (a folded field
+	// counts once). Default 1000. Beyond it: as for MaxHeaderBytes.
 	MaxHeaderFields int
-	// MaxLineLength bounds one header line. Default 64 KiB.
+	// MaxLineLength bounds one physical header line, in octets, without
+	// its CRLF or LF, as RFC 5322 §2.1.1 counts its 998. Default 64 KiB,
+	// since real mail exceeds the RFC. Beyond it: as for MaxHeaderBytes.
 	MaxLineLength int
-	// MaxDKIMSignatures bounds the DKIM signatures verified (RFC 6376
-	// §6.1). Default 8.
+	// MaxDKIMSignatures bounds the DKIM signatures verified, top to
+	// bottom (RFC 6376 §6.1 lets verifiers limit them). Default 8. The
+	// others are reported neutral, unverified, and the verdict gives
+	// dkim.too-many-signatures.
 	MaxDKIMSignatures int
 	// MaxARCSets bounds the ARC sets accepted. Default and maximum 50
-	// (RFC 8617 §4.2.1).
+	// (RFC 8617 §4.2.1: instances 1 to 50); a larger value means 50. A
+	// longer chain fails before any key is asked (RFC 8617 §5.2 step 1)
+	// and the verdict gives arc.too-many-sets.
 	MaxARCSets int
-	// MaxDNSQueries bounds the distinct DNS questions of one evaluation.
-	// Default 100.
+	// MaxDNSQueries bounds the distinct DNS questions (name and type) of
+	// one evaluation; a question asked twice counts once. Default 100.
+	// Further questions are not asked: they fail as permanent DNS errors,
+	// which the checks report in their own words, and the verdict gives
+	// dns.budget-exhausted.
 	MaxDNSQueries int
 	// Timeout bounds one evaluation when the caller's context has no
-	// earlier deadline. Default 15 s.
+	// earlier deadline. Default 15 s. When either ends first, unanswered
+	// questions are temperror, the verdict is partial and Incomplete, and
+	// it gives eval.deadline.
 	Timeout time.Duration
 }
 

@@ -149,7 +149,10 @@ func ToASCII(name string) string {
 		return name
 	}
 	a, err := idna.Lookup.ToASCII(name)
-	if err != nil {
+	if err != nil || strings.Trim(a, ".") == "" {
+		// RFC 5891 §5.2 (UTS #46 mapping) deletes some code points, such
+		// as variation selectors: a name of nothing else maps to no name
+		// at all, which is not a conversion.
 		return name
 	}
 	return a
