@@ -136,6 +136,8 @@ type evaluation struct {
 	smuggling    message.Smuggling
 	bodyErr      error
 	forged       []string
+	// capIncomplete holds an incomplete verdict at neutral (see score).
+	capIncomplete bool
 }
 
 type existence int

@@ -65,6 +65,10 @@ func (ev *evaluation) score() {
 	if s := ev.smuggling; s.Sequences > 0 {
 		ev.add(Smuggling, fmt.Sprintf("%d end-of-data sequence(s) with bare CR or LF in the body, first at offset %d", s.Sequences, s.First))
 	}
+	// A temporary failure may hide a result that would turn the verdict:
+	// unless DMARC passed (or configuration or a trusted forwarder
+	// decided), an incomplete verdict is at most neutral.
+	ev.capIncomplete = v.Incomplete && !ev.conn.Authenticated && !rescued && v.DMARC.Status != dmarc.StatusPass
 	if ev.res.Exhausted() {
 		ev.add(DNSBudget, fmt.Sprintf("more than %d DNS questions", ev.e.limits.MaxDNSQueries))
 	}
@@ -349,6 +353,10 @@ func (ev *evaluation) total() {
 		v.Level = Trusted
 	default:
 		v.Level = Neutral
+	}
+	if ev.capIncomplete && v.Level == Trusted {
+		v.Level = Neutral
+		v.Reasons = append(v.Reasons, Reason{Code: IncompleteCapped, Detail: "a temporary DNS failure left a deciding result open"})
 	}
 }
 

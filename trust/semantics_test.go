@@ -128,3 +128,34 @@ func TestAuthenticationResults(t *testing.T) {
 	require.Equal(t, map[string]string{"spf": "pass", "dkim": "fail", "dmarc": "fail", "arc": "pass", "iprev": "pass"}, got)
 	require.NotContains(t, v.AuthenticationResults, " ;")
 }
+
+// TestIncompleteHeldAtNeutral: a list message whose author key cannot be
+// fetched scores as trusted without it, but with it DKIM fails and DMARC
+// with it; the incomplete verdict is held at neutral, with a reason.
+func TestIncompleteHeldAtNeutral(t *testing.T) {
+	zone, err := resolver.LoadZone(filepath.Join(corpusDir, "zone.txt"))
+	require.NoError(t, err)
+	zone.SetFault("sel1._domainkey.example.com", resolver.FaultServfail)
+	msg, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "list-untrusted-arc.eml"))
+	require.NoError(t, err)
+	v, err := trust.New(&trust.Options{Resolver: zone}).Evaluate(context.Background(), trust.Conn{
+		IP: netip.MustParseAddr("203.0.113.30"), HELO: "lists.example.net", MailFrom: "users-bounces@lists.example.net", Time: receipt,
+	}, bytes.NewReader(msg))
+	require.NoError(t, err)
+	require.True(t, v.Incomplete)
+	require.Equal(t, "temperror", string(v.DMARC.Status))
+	require.LessOrEqual(t, v.Score, trust.DefaultThresholds().Trusted, "the score alone reads trusted")
+	require.Equal(t, trust.Neutral, v.Level)
+	require.True(t, v.Has(trust.IncompleteCapped))
+
+	// The corpus case whose DKIM key fails but whose DMARC passes by SPF
+	// stays trusted: nothing open can turn it.
+	msg, err = os.ReadFile(filepath.Join(corpusDir, "msgs", "dkim-key-temperror.eml"))
+	require.NoError(t, err)
+	v, err = trust.New(&trust.Options{Resolver: zone}).Evaluate(context.Background(), trust.Conn{
+		IP: netip.MustParseAddr("192.0.2.50"), HELO: "mail.temp.example", MailFrom: "ops@temp.example", Time: receipt,
+	}, bytes.NewReader(msg))
+	require.NoError(t, err)
+	require.True(t, v.Incomplete)
+	require.Equal(t, trust.Trusted, v.Level)
+}

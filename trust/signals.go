@@ -118,15 +118,18 @@ const (
 	Automated       Code = "automated.detected"
 
 	// Message.
-	HeaderLimit  Code = "message.header-limit"
-	NoHeader     Code = "message.no-header"
-	Malformed    Code = "message.malformed-lines"
-	HeaderNUL    Code = "message.header-nul"
-	DNSBudget    Code = "dns.budget-exhausted"
-	Deadline     Code = "eval.deadline"
-	TooManyDKIM  Code = "dkim.too-many-signatures"
-	TooManyARC   Code = "arc.too-many-sets"
-	BareCRHeader Code = "message.header-bare-cr"
+	HeaderLimit Code = "message.header-limit"
+	NoHeader    Code = "message.no-header"
+	Malformed   Code = "message.malformed-lines"
+	HeaderNUL   Code = "message.header-nul"
+	DNSBudget   Code = "dns.budget-exhausted"
+	Deadline    Code = "eval.deadline"
+	// IncompleteCapped is given when an incomplete verdict that scored as
+	// trusted is reported as neutral.
+	IncompleteCapped Code = "eval.incomplete-capped"
+	TooManyDKIM      Code = "dkim.too-many-signatures"
+	TooManyARC       Code = "arc.too-many-sets"
+	BareCRHeader     Code = "message.header-bare-cr"
 )
 
 // Signals returns the table of every signal with its default weight, in a
@@ -215,6 +218,7 @@ func Signals() []Signal {
 		{BareCRHeader, GroupMessage, 1.0, "Bare CR in the header block: components split lines differently."},
 		{DNSBudget, GroupMessage, 1.0, "The message required more DNS questions than the configured budget."},
 		{Deadline, GroupInfo, 0, "The evaluation deadline ended some checks: the verdict is partial and incomplete."},
+		{IncompleteCapped, GroupInfo, 0, "The score reads trusted, but a temporary DNS failure left a result open that could turn it (DMARC did not pass): the level is held at neutral until the message is evaluated again."},
 		{TooManyDKIM, GroupMessage, 0.5, "More DKIM signatures than the verification cap."},
 		{TooManyARC, GroupMessage, 1.0, "More ARC sets than RFC 8617 §4.2.1 allows (50)."},
 	}
