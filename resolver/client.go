@@ -35,7 +35,9 @@ const (
 // Rcode dns.RcodeNameError (keeping the chain that led there, RFC 6604
 // §2.1); SERVFAIL, REFUSED, a timeout or a network error fail with
 // ErrTemporary after trying the next server; FORMERR, NOTIMP and the other
-// rcodes, a malformed or mismatched answer fail with ErrPermanent.
+// rcodes and a malformed answer fail with ErrPermanent; an answer that does
+// not match the question is discarded (RFC 5452 §9.1) and fails with
+// ErrTemporary.
 //
 // A Client is safe for concurrent use; it keeps no connection between
 // questions and caches nothing (put a Cache in front).
@@ -278,7 +280,9 @@ func (c *Client) roundTrip(ctx context.Context, q Question, cur, server, network
 		case qctx.Err() != nil:
 			return nil, c.fail(q, cur, server, -1, ErrTemporary, "timeout over "+network, nil)
 		case errors.Is(err, dns.ErrId):
-			return nil, c.fail(q, cur, server, -1, ErrPermanent, "mismatched answer", err)
+			// RFC 5452 §9.1: a reply that does not match is discarded, as
+			// if none came (it may be forged): temporary, asked again.
+			return nil, c.fail(q, cur, server, -1, ErrTemporary, "mismatched answer", err)
 		case errors.As(err, &de):
 			// An unpacking error: the reply is not a DNS message.
 			return nil, c.fail(q, cur, server, -1, ErrPermanent, "malformed answer", err)
@@ -287,7 +291,7 @@ func (c *Client) roundTrip(ctx context.Context, q Question, cur, server, network
 		}
 	}
 	if err := matches(req, m); err != nil {
-		return nil, c.fail(q, cur, server, m.Rcode, ErrPermanent, "mismatched answer", err)
+		return nil, c.fail(q, cur, server, m.Rcode, ErrTemporary, "mismatched answer", err)
 	}
 	return m, nil
 }

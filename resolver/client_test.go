@@ -31,7 +31,7 @@ func TestClientFaults(t *testing.T) {
 		{"drop", (*resolvertest.Server).Drop, resolver.ErrTemporary, -1},
 		{"formerr", func(s *resolvertest.Server, n string) { s.Rcode(n, dns.RcodeFormatError) }, resolver.ErrPermanent, dns.RcodeFormatError},
 		{"notimp", func(s *resolvertest.Server, n string) { s.Rcode(n, dns.RcodeNotImplemented) }, resolver.ErrPermanent, dns.RcodeNotImplemented},
-		{"mismatch", (*resolvertest.Server).Mismatch, resolver.ErrPermanent, dns.RcodeSuccess},
+		{"mismatch", (*resolvertest.Server).Mismatch, resolver.ErrTemporary, dns.RcodeSuccess},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
