@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/authres"
+	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/internal/message"
 	"github.com/mailtrust/mailtrust/resolver"
@@ -434,44 +435,14 @@ func AuthResults(results []Result) []authres.Result {
 			Method: "dkim",
 			Value:  authres.ResultValue(r.Status),
 			Params: map[string]string{
-				"reason":   headerReason(r.Reason),
-				"header.d": headerValue(r.Domain),
-				"header.s": headerValue(r.Selector),
-				"header.i": headerValue(r.Identifier),
-				"header.a": headerValue(r.Algorithm),
-				"header.b": headerValue(r.SignaturePrefix),
+				"reason":   arfield.Reason(r.Reason),
+				"header.d": arfield.Value(r.Domain),
+				"header.s": arfield.Value(r.Selector),
+				"header.i": arfield.Value(r.Identifier),
+				"header.a": arfield.Value(r.Algorithm),
+				"header.b": arfield.Value(r.SignaturePrefix),
 			},
 		})
 	}
 	return out
-}
-
-// headerValue returns s when it can be written as an RFC 8601 §2.2 pvalue
-// by a formatter that quotes but does not escape: printable US-ASCII
-// without double quote or backslash (RFC 5322 §3.2.4 qtext). Otherwise "".
-func headerValue(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
-			return ""
-		}
-	}
-	return s
-}
-
-// headerReason reduces a reason to RFC 5322 §3.2.4 qtext and spaces:
-// controls and non-ASCII octets become a question mark, a double quote a
-// single one, a backslash a slash.
-func headerReason(s string) string {
-	b := []byte(strings.ReplaceAll(s, "§", "section "))
-	for i, c := range b {
-		switch {
-		case c < ' ' || c > '~':
-			b[i] = '?'
-		case c == '"':
-			b[i] = '\''
-		case c == '\\':
-			b[i] = '/'
-		}
-	}
-	return string(b)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 
+	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
 )
 
@@ -196,7 +197,7 @@ func (r Result) AuthResult() authres.Result {
 	}
 	return &authres.DMARCResult{
 		Value:  authres.ResultValue(st),
-		Reason: headerSafe(r.Reason),
+		Reason: arfield.Reason(r.Reason),
 		From:   r.Domain,
 	}
 }
@@ -243,15 +244,4 @@ func lessSevere(p Policy) Policy {
 		return PolicyQuarantine
 	}
 	return PolicyNone
-}
-
-// headerSafe keeps a reason printable inside a quoted header value:
-// authres quotes it but escapes neither backslashes nor controls.
-func headerSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f || r == '\\' || r == '"' {
-			return '\''
-		}
-		return r
-	}, s)
 }

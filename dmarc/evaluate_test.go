@@ -197,7 +197,7 @@ func TestAuthResult(t *testing.T) {
 	}{
 		{pass, `mx.example.net; dmarc=pass reason="aligned DKIM d=example.com" header.from=example.com`},
 		{NoFromDomain("no From field"), `mx.example.net; dmarc=permerror reason="no usable From domain: no From field"`},
-		{Result{Status: StatusFail, Domain: "example.com", Reason: "a \"quoted\\\" \r\nreason"}, `mx.example.net; dmarc=fail reason="a 'quoted'' ''reason" header.from=example.com`},
+		{Result{Status: StatusFail, Domain: "example.com", Reason: "a \"quoted\\\" \r\nreason"}, `mx.example.net; dmarc=fail reason="a 'quoted/' ??reason" header.from=example.com`},
 		{Result{}, `mx.example.net; dmarc=none `},
 	}
 	for _, tt := range tests {

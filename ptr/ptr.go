@@ -24,6 +24,7 @@ import (
 	"github.com/emersion/go-msgauth/authres"
 	"github.com/miekg/dns"
 
+	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/resolver"
 )
@@ -284,7 +285,7 @@ func (r Result) AuthResult() authres.Result {
 	default: // StatusNone, StatusPermerror, and the zero Result
 		v = authres.ResultPermError
 	}
-	res := &authres.IPRevResult{Value: v, Reason: r.Reason}
+	res := &authres.IPRevResult{Value: v, Reason: arfield.Reason(r.Reason)}
 	if r.IP.IsValid() {
 		res.IP = r.IP.String()
 	}

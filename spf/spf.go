@@ -40,6 +40,7 @@ import (
 	blitiri "blitiri.com.ar/go/spf"
 	"github.com/emersion/go-msgauth/authres"
 
+	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/resolver"
 )
@@ -491,43 +492,12 @@ func matchReason(ip netip.Addr, r Result) string {
 func (r Result) AuthResult() authres.Result {
 	out := &authres.SPFResult{
 		Value:  authres.ResultValue(r.Status),
-		Reason: headerReason(r.Reason),
+		Reason: arfield.Reason(r.Reason),
 	}
 	if r.Identity == IdentityHelo {
-		out.Helo = plainValue(r.Domain)
+		out.Helo = arfield.Token(r.Domain)
 	} else {
-		out.From = plainValue(r.Sender)
+		out.From = arfield.Token(r.Sender)
 	}
 	return out
-}
-
-// plainValue returns s if it is printable ASCII with none of the octets
-// that would need quoting in a header parameter, or "".
-func plainValue(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c > '~' || strings.IndexByte(`"\;()<>,[]=`, c) >= 0 {
-			return ""
-		}
-	}
-	return s
-}
-
-// headerReason makes a reason safe for a quoted header value.
-func headerReason(s string) string {
-	s = strings.ReplaceAll(s, "§", "section ")
-	b := []byte(s)
-	for i, c := range b {
-		switch {
-		case c < ' ' || c > '~':
-			b[i] = '?'
-		case c == '"':
-			b[i] = '\''
-		case c == '\\':
-			b[i] = '/'
-		case c == ';':
-			b[i] = ','
-		}
-	}
-	return string(b)
 }

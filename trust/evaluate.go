@@ -126,7 +126,6 @@ type evaluation struct {
 	reasons []Reason
 
 	header       *message.Header
-	headerErr    error
 	mailFromDom  string
 	senderDomain string
 	fromExists   existence

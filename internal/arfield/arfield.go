@@ -1,0 +1,53 @@
+// Package arfield makes values safe to write into an Authentication-Results
+// header field (RFC 8601 §2.2). Reasons and properties often carry what a
+// message or DNS said (a DKIM d=, a PTR name, an SMTP identity); go-msgauth's
+// formatter quotes values but escapes neither backslashes nor control
+// characters, so anything else could break the field or forge a result.
+package arfield
+
+import "strings"
+
+// Reason reduces s to RFC 5322 §3.2.4 qtext and spaces, for a quoted
+// reason= value: controls and non-ASCII octets become '?', a double quote a
+// single one, a backslash a slash, a semicolon a comma.
+func Reason(s string) string {
+	b := []byte(strings.ReplaceAll(s, "§", "section "))
+	for i, c := range b {
+		switch {
+		case c < ' ' || c > '~':
+			b[i] = '?'
+		case c == '"':
+			b[i] = '\''
+		case c == '\\':
+			b[i] = '/'
+		case c == ';':
+			b[i] = ','
+		}
+	}
+	return string(b)
+}
+
+// Value returns s when it can be written as a property value by a
+// formatter that quotes but does not escape: printable US-ASCII without
+// space, double quote or backslash. Otherwise "": the property is left out
+// rather than written wrong.
+func Value(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
+			return ""
+		}
+	}
+	return s
+}
+
+// Token returns s when it needs no quoting at all (RFC 2045 token octets
+// plus '@'), or "".
+func Token(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c > '~' || strings.IndexByte(`"\;()<>,[]=`, c) >= 0 {
+			return ""
+		}
+	}
+	return s
+}
