@@ -185,9 +185,9 @@ func TestDNSFaults(t *testing.T) {
 		// that failed temporarily is fail too, marked Temporary, and the
 		// verdict incomplete. Without the chain nothing carries the
 		// original DMARC pass, and DMARC fails at this hop.
-		{"arc-key", "servfail", want{"pass", "pass", "pass", "fail", "fail", "fail", true, false}},
-		{"arc-key", "timeout", want{"pass", "pass", "pass", "fail", "fail", "fail", true, false}},
-		{"arc-key", "refused", want{"pass", "pass", "pass", "fail", "fail", "fail", true, false}},
+		{"arc-key", "servfail", want{"pass", "pass", "pass", "fail", "fail", "fail", true, true}}, // trusted sealer undecided: DMARC fail not counted
+		{"arc-key", "timeout", want{"pass", "pass", "pass", "fail", "fail", "fail", true, true}},  // trusted sealer undecided: DMARC fail not counted
+		{"arc-key", "refused", want{"pass", "pass", "pass", "fail", "fail", "fail", true, true}},  // trusted sealer undecided: DMARC fail not counted
 		{"arc-key", "truncated", list},
 		{"arc-key", "nxdomain", want{"pass", "pass", "pass", "fail", "fail", "fail", false, false}},
 		{"arc-key", "nodata", want{"pass", "pass", "pass", "fail", "fail", "fail", false, false}},

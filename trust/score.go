@@ -147,6 +147,13 @@ func (ev *evaluation) scoreAuth() {
 	case dmarc.StatusPass:
 		ev.add(DMARCPass, dmarcDetail(d, v.SPF.Domain))
 	case dmarc.StatusFail:
+		if f := ev.pendingForwarder(); f != "" {
+			// The trusted forwarder's chain could not be checked: it might
+			// carry a pass, so the failure is undecided, not counted.
+			v.Incomplete = true
+			ev.add(DMARCTempError, fmt.Sprintf("DMARC fail at this hop, but the ARC chain of trusted forwarder %s could not be checked: %s", f, v.ARC.Reason))
+			break
+		}
 		ev.add(DMARCFail, fmt.Sprintf("%s (p=%s): %s", d.Domain, d.Policy, d.Reason))
 	case dmarc.StatusNone:
 		ev.add(DMARCNone, d.Reason)
@@ -168,6 +175,23 @@ func (ev *evaluation) scoreAuth() {
 	if dkimFail && s.Status == spf.StatusFail {
 		ev.add(DKIMFailSPFFail, "invalid DKIM signature and SPF fail")
 	}
+}
+
+// pendingForwarder returns the sealer of the newest ARC set when it is a
+// trusted forwarder whose chain failed only temporarily (RFC 8617 §5.2.1
+// makes that a fail; the verdict treats it as undecided), else "".
+func (ev *evaluation) pendingForwarder() string {
+	a := ev.v.ARC
+	if a.Status != forward.ARCFail || !a.Temporary || len(a.Sets) == 0 {
+		return ""
+	}
+	sealer := a.Sets[len(a.Sets)-1].SealDomain
+	for _, f := range ev.e.trust.Forwarders {
+		if domain.IsSubdomain(sealer, f) {
+			return sealer
+		}
+	}
+	return ""
 }
 
 // alignedWithoutPolicy reports SPF or DKIM passes aligned (relaxed) with the

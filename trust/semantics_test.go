@@ -159,3 +159,31 @@ func TestIncompleteHeldAtNeutral(t *testing.T) {
 	require.True(t, v.Incomplete)
 	require.Equal(t, trust.Trusted, v.Level)
 }
+
+// TestTrustedForwarderUndecided: when a trusted list's ARC key cannot be
+// fetched, the DMARC failure its forwarding caused is undecided, not
+// counted as a failure, and the verdict is incomplete.
+func TestTrustedForwarderUndecided(t *testing.T) {
+	zone, err := resolver.LoadZone(filepath.Join(corpusDir, "zone.txt"))
+	require.NoError(t, err)
+	zone.SetFault("arc1._domainkey.lists.example.net", resolver.FaultServfail)
+	msg, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "list-trusted-arc.eml"))
+	require.NoError(t, err)
+	conn := trust.Conn{IP: netip.MustParseAddr("203.0.113.30"), HELO: "lists.example.net", MailFrom: "users-bounces@lists.example.net", Time: receipt}
+	eval := func(forwarders ...string) *trust.Verdict {
+		v, err := trust.New(&trust.Options{Resolver: zone, TrustedForwarders: forwarders}).Evaluate(context.Background(), conn, bytes.NewReader(msg))
+		require.NoError(t, err)
+		return v
+	}
+	v := eval("lists.example.net")
+	require.Equal(t, "fail", string(v.ARC.Status))
+	require.True(t, v.ARC.Temporary)
+	require.Equal(t, "fail", string(v.DMARC.Status))
+	require.True(t, v.Incomplete)
+	require.False(t, v.Has(trust.DMARCFail), "%v", reasonCodes(v))
+	require.True(t, v.Has(trust.DMARCTempError))
+	require.NotEqual(t, trust.Untrusted, v.Level, "%v", reasonCodes(v))
+
+	// Without trusting the list, the failure counts.
+	require.True(t, eval().Has(trust.DMARCFail))
+}
