@@ -141,7 +141,7 @@ func Signals() []Signal {
 		{DMARCPass, GroupAuth, -3.0, "The From domain is authenticated by aligned SPF or DKIM (RFC 7489 §4.2): the strongest evidence that the visible sender is genuine (rspamd DMARC_POLICY_ALLOW -0.5 combined with R_DKIM_ALLOW/R_SPF_ALLOW)."},
 		{DMARCFail, GroupAuth, 6.5, "The From domain publishes DMARC and nothing aligns: the visible sender is not the one authenticated; receivers treat it as spoofed whatever p= says (rspamd DMARC_POLICY_REJECT 2.0 plus the SPF/DKIM failures it implies)."},
 		{DMARCNone, GroupAuth, 0.5, "No DMARC record: the owner states no policy, so nothing ties SPF or DKIM to the From domain; slightly suspicious (rspamd DMARC_NA 0)."},
-		{DMARCTempError, GroupAuth, 0, "DMARC policy lookup failed temporarily: reported, weighs nothing, the verdict is incomplete."},
+		{DMARCTempError, GroupAuth, 0, "DMARC is undecided by a temporary failure: the policy lookup, a would-be aligned SPF or DKIM result, or the ARC chain of a trusted forwarder that may carry the original pass. Weighs nothing; the verdict is incomplete."},
 		{DMARCPermError, GroupAuth, 2.0, "The From header gives no single usable domain (RFC 7489 §6.6.1) or the policy is broken: DMARC cannot protect the reader."},
 		{DMARCFailForwarded, GroupForward, 0, "DMARC failed only because a trusted forwarder changed the message; the original result was pass. Reported, not counted."},
 		{AlignedPass, GroupAuth, -2.0, "With no DMARC record, SPF or DKIM still authenticates a domain aligned with From (relaxed, RFC 7489 §3.1)."},
