@@ -237,7 +237,7 @@ func existsIn(owners map[string]bool, name string) bool {
 func compareNames(a, b string) int {
 	la, lb := dns.SplitDomainName(a), dns.SplitDomainName(b)
 	for i, j := len(la)-1, len(lb)-1; i >= 0 && j >= 0; i, j = i-1, j-1 {
-		if c := strings.Compare(strings.ToLower(la[i]), strings.ToLower(lb[j])); c != 0 {
+		if c := strings.Compare(lowerASCII(la[i]), lowerASCII(lb[j])); c != 0 {
 			return c
 		}
 	}

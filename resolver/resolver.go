@@ -105,7 +105,7 @@ func (a *Answer) Empty() bool { return len(a.Records) == 0 }
 // Target is the owner name of the records: the end of the CNAME chain.
 func (a *Answer) Target() string {
 	if n := len(a.CNAMEs); n > 0 {
-		return strings.ToLower(a.CNAMEs[n-1].Target)
+		return lowerASCII(a.CNAMEs[n-1].Target)
 	}
 	return a.Name
 }
@@ -177,7 +177,26 @@ func TypeString(t uint16) string {
 
 // Fqdn returns name lower-cased and fully qualified. It does not validate.
 func Fqdn(name string) string {
-	return dns.Fqdn(strings.ToLower(name))
+	return dns.Fqdn(lowerASCII(name))
+}
+
+// lowerASCII lower-cases the ASCII letters of a DNS name and leaves every
+// other octet alone: names are octet strings compared case-insensitively
+// in ASCII only (RFC 4343 §3). strings.ToLower would replace an octet that
+// is not UTF-8 with U+FFFD and so name another node.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // CheckName validates a name before it is asked (RFC 1035 §2.3.4: labels of
