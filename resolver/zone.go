@@ -201,6 +201,11 @@ func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
 		if _, err := dns.NewRR(rr.String()); err != nil {
 			return fmt.Errorf("resolver: zone %s: incomplete record %q: %w", filename, rr.String(), err)
 		}
+		// An SOA without MNAME and RNAME (RFC 1035 §3.3.13) reads back
+		// from its text form too, but not once written with an owner.
+		if soa, ok := rr.(*dns.SOA); ok && (soa.Ns == "" || soa.Mbox == "") {
+			return fmt.Errorf("resolver: zone %s: incomplete record %q", filename, rr.String())
+		}
 		if z.add(rr) {
 			return fmt.Errorf("resolver: zone %s: second %s at %s", filename, TypeString(rr.Header().Rrtype), rr.Header().Name)
 		}
