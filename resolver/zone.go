@@ -198,8 +198,15 @@ func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
 		// The parser also accepts records without data (the RFC 2136
 		// §2.5 update forms: "name TXT" alone); a zone holds none, so a
 		// record must read back from its own text form.
-		if _, err := dns.NewRR(rr.String()); err != nil {
+		back, err := dns.NewRR(rr.String())
+		if err != nil {
 			return fmt.Errorf("resolver: zone %s: incomplete record %q: %w", filename, rr.String(), err)
+		}
+		// Nor does it hold a record whose text form reads back as another
+		// (names with escapes the parser and printer disagree on): what
+		// a Recorder writes must replay as what it saw.
+		if back == nil || back.String() != rr.String() {
+			return fmt.Errorf("resolver: zone %s: record %q does not read back as itself", filename, rr.String())
 		}
 		// An SOA without MNAME and RNAME (RFC 1035 §3.3.13) reads back
 		// from its text form too, but not once written with an owner.
