@@ -130,7 +130,13 @@ func (z *Zone) add(rr dns.RR) (conflict bool) {
 	}
 	z.seen[key] = true
 	types[h.Rrtype] = append(types[h.Rrtype], rr)
-	for n := owner; ; {
+	z.markExists(owner)
+	return false
+}
+
+// markExists records that name and all its ancestors are nodes of the tree.
+func (z *Zone) markExists(name string) {
+	for n := name; ; {
 		z.exists[n] = true
 		if n == "." {
 			break
@@ -141,13 +147,16 @@ func (z *Zone) add(rr dns.RR) (conflict bool) {
 			n = "."
 		}
 	}
-	return false
 }
 
 // SetFault makes every question at name fail with f.
 func (z *Zone) SetFault(name string, f Fault) {
 	z.init()
 	z.faults[Fqdn(name)] = f
+	// A name that fails was a node of the tree where it was seen: for the
+	// names below it, it is a closest encloser that stops wildcards
+	// (RFC 4592 §3.3.1) even when no record of it was recorded.
+	z.markExists(Fqdn(name))
 }
 
 var faultComment = regexp.MustCompile(`(?i)^\s*;\s*(servfail|timeout)\s*:\s*(\S+)`)
