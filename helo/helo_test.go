@@ -6,12 +6,12 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailtrust/mailtrust/helo"
 	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/resolver/resolvertest"
 )
 
 const testZone = `
@@ -51,28 +51,6 @@ func newZone(t *testing.T) *resolver.Zone {
 	}
 	z.Timeout = 50 * time.Millisecond
 	return z
-}
-
-// recorder passes questions to a Zone and notes them.
-type recorder struct {
-	resolver.Resolver
-	mu    sync.Mutex
-	asked []string
-}
-
-func (r *recorder) Lookup(ctx context.Context, name string, qtype uint16) (*resolver.Answer, error) {
-	r.mu.Lock()
-	r.asked = append(r.asked, resolver.TypeString(qtype)+" "+resolver.Fqdn(name))
-	r.mu.Unlock()
-	return r.Resolver.Lookup(ctx, name, qtype)
-}
-
-func (r *recorder) questions() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	q := slices.Clone(r.asked)
-	slices.Sort(q) // asked concurrently: compare as sets
-	return q
 }
 
 type flags struct{ sameOrg, isMX, otherOrg bool }
@@ -265,7 +243,7 @@ func TestCheckInvalid(t *testing.T) {
 			if ok || code != tc.code {
 				t.Errorf("Syntax(%q) = %q, %v; want %q, false", tc.name, code, ok, tc.code)
 			}
-			rec := &recorder{Resolver: newZone(t)}
+			rec := &resolvertest.Questions{Resolver: newZone(t)}
 			res := helo.Check(context.Background(), rec, tc.name, netip.MustParseAddr("192.0.2.10"), &helo.Options{SenderDomain: "example.org"})
 			if res.Status != helo.StatusInvalid || res.Code != tc.code {
 				t.Errorf("Check: %q %q, want invalid %q", res.Status, res.Code, tc.code)
@@ -273,7 +251,7 @@ func TestCheckInvalid(t *testing.T) {
 			if res.Reason == "" || res.Err != nil {
 				t.Errorf("Reason %q, Err %v", res.Reason, res.Err)
 			}
-			if q := rec.questions(); len(q) != 0 {
+			if q := rec.Asked(); len(q) != 0 {
 				t.Errorf("asked DNS for an invalid name: %q", q)
 			}
 		})
@@ -326,11 +304,11 @@ func TestCheckQuestions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			rec := &recorder{Resolver: newZone(t)}
+			rec := &resolvertest.Questions{Resolver: newZone(t)}
 			helo.Check(context.Background(), rec, tc.name, ip, &helo.Options{SenderDomain: tc.sender})
 			want := slices.Clone(tc.asked)
 			slices.Sort(want)
-			if got := rec.questions(); !slices.Equal(got, want) {
+			if got := rec.Asked(); !slices.Equal(got, want) {
 				t.Errorf("asked %q, want %q", got, want)
 			}
 		})

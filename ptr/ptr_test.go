@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/mailtrust/mailtrust/ptr"
 	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/resolver/resolvertest"
 )
 
 const testZone = `
@@ -83,20 +83,6 @@ func newZone(t *testing.T) *resolver.Zone {
 	}
 	z.Timeout = 50 * time.Millisecond
 	return z
-}
-
-// recorder passes questions to a Zone and notes them.
-type recorder struct {
-	resolver.Resolver
-	mu    sync.Mutex
-	asked []string
-}
-
-func (r *recorder) Lookup(ctx context.Context, name string, qtype uint16) (*resolver.Answer, error) {
-	r.mu.Lock()
-	r.asked = append(r.asked, resolver.TypeString(qtype)+" "+resolver.Fqdn(name))
-	r.mu.Unlock()
-	return r.Resolver.Lookup(ctx, name, qtype)
 }
 
 func TestCheck(t *testing.T) {
@@ -265,11 +251,9 @@ func TestCheckAsksOnlyNeededQuestions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &recorder{Resolver: newZone(t)}
+			rec := &resolvertest.Questions{Resolver: newZone(t)}
 			ptr.Check(context.Background(), rec, netip.MustParseAddr(tc.ip), tc.opts)
-			got := slices.Clone(rec.asked)
-			// Forward questions run concurrently: compare as sets.
-			slices.Sort(got)
+			got := rec.Asked()
 			want := slices.Clone(tc.asked)
 			slices.Sort(want)
 			if !slices.Equal(got, want) {

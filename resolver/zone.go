@@ -212,9 +212,10 @@ func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
 			return fmt.Errorf("resolver: zone %s: incomplete record %q: %w", filename, rr.String(), err)
 		}
 		// Nor does it hold a record whose text form reads back as another
-		// (names with escapes the parser and printer disagree on): what
-		// a Recorder writes must replay as what it saw.
-		if back == nil || back.String() != rr.String() {
+		// (names with escapes the parser and printer disagree on, such as
+		// an unescaped "'" the printer escapes): what a Recorder writes
+		// must replay as what it saw, field by field, not only as text.
+		if back == nil || back.String() != rr.String() || !dns.IsDuplicate(back, rr) {
 			return fmt.Errorf("resolver: zone %s: record %q does not read back as itself", filename, rr.String())
 		}
 		// An SOA without MNAME and RNAME (RFC 1035 §3.3.13) reads back

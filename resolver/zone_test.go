@@ -208,4 +208,11 @@ func TestZoneZeroValue(t *testing.T) {
 	assert.ErrorContains(t, err, "second CNAME")
 	err = resolver.NewZone().ReadMasterFile(strings.NewReader("a.example. 60 IN A\n"), ".", "empty")
 	assert.ErrorContains(t, err, "incomplete record")
+	// An unescaped "'" in a name prints as "\'": the text would replay as
+	// another name, so the zone refuses it rather than answer differently
+	// from its own recording.
+	err = resolver.NewZone().ReadMasterFile(strings.NewReader("$ORIGIN '\na.example. 60 IN CNAME 0\n"), ".", "quote")
+	assert.ErrorContains(t, err, "does not read back as itself")
+	err = resolver.NewZone().ReadMasterFile(strings.NewReader("a.example. 60 IN CNAME b\\'.example.\n"), ".", "escaped")
+	assert.NoError(t, err, "the escaped form is the same name both ways")
 }

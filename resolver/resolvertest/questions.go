@@ -1,0 +1,38 @@
+package resolvertest
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/mailtrust/mailtrust/resolver"
+)
+
+// Questions is a resolver.Resolver that passes every question to the
+// Resolver it wraps and notes it, for tests that assert which questions a
+// check asks (and which it must not). It is safe for concurrent use.
+type Questions struct {
+	resolver.Resolver
+
+	mu    sync.Mutex
+	asked []string
+}
+
+// Lookup notes the question as "TYPE name." and asks the wrapped Resolver.
+func (q *Questions) Lookup(ctx context.Context, name string, qtype uint16) (*resolver.Answer, error) {
+	q.mu.Lock()
+	q.asked = append(q.asked, resolver.TypeString(qtype)+" "+resolver.Fqdn(name))
+	q.mu.Unlock()
+	return q.Resolver.Lookup(ctx, name, qtype)
+}
+
+// Asked returns the questions noted so far, sorted: checks ask some of
+// them concurrently, so the order carries no meaning and they compare as
+// sets. A question asked twice appears twice.
+func (q *Questions) Asked() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a := slices.Clone(q.asked)
+	slices.Sort(a)
+	return a
+}
