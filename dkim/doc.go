@@ -13,7 +13,7 @@
 // share DKIM's tag lists, canonicalization and keys: [ParseTagList],
 // [ParseCanonicalization], [CanonicalHeader], [BodyHasher],
 // [StripSignatureValue], [SelectHeaders], [ParseKeyRecord], [LookupKey],
-// [Key.Verify] and [HashFor].
+// [KeyCache], [Key.Verify] and [HashFor].
 //
 // What it does not do: decide whether the signing domain has anything to
 // do with the author (DMARC alignment, RFC 7489), weigh results, or sign.

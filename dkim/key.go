@@ -208,6 +208,10 @@ func KeyName(selector, domain string) (string, error) {
 // wrapping the resolver's error so that resolver.IsTemporary holds, for a
 // temporary one; ErrKeyRevoked; ErrKeyMalformed.
 func LookupKey(ctx context.Context, r resolver.Resolver, selector, domain string) (*Key, error) {
+	return lookupKey(ctx, r, selector, domain, ParseKeyRecord)
+}
+
+func lookupKey(ctx context.Context, r resolver.Resolver, selector, domain string, parse func(string) (*Key, error)) (*Key, error) {
 	name, err := KeyName(selector, domain)
 	if err != nil {
 		return nil, err
@@ -224,7 +228,7 @@ func LookupKey(ctx context.Context, r resolver.Resolver, selector, domain string
 	}
 	var firstErr error
 	for _, txt := range txts {
-		k, err := ParseKeyRecord(txt)
+		k, err := parse(txt)
 		if err == nil {
 			return k, nil
 		}

@@ -122,6 +122,10 @@ type Options struct {
 	// to the set, and Verifier.Write does nothing. Nil: the Verifier has
 	// its own, fed by its Write.
 	BodyHashers *BodyHashers
+	// KeyCache, when set, keeps parsed key records across messages
+	// (shared by all the verifiers of a pipeline). Nil: every key record
+	// is parsed when it is fetched.
+	KeyCache *KeyCache
 }
 
 // Defaults of Options.
@@ -225,7 +229,7 @@ func NewVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, op
 			p.key, lookups[sig.keyName] = l, l
 			// At once when the answer is at hand, else concurrently.
 			selector, dom := sig.selector, sig.domain
-			l.done = resolver.Go(r, func(r resolver.Resolver) { l.key, l.err = LookupKey(ctx, r, selector, dom) })
+			l.done = resolver.Go(r, func(r resolver.Resolver) { l.key, l.err = v.opts.KeyCache.Lookup(ctx, r, selector, dom) })
 		}
 	}
 	return v

@@ -1,16 +1,16 @@
 package forward
 
 import (
-	"net/mail"
 	"strings"
 
 	"github.com/mailtrust/mailtrust/internal/message"
 )
 
-// Address handling here is deliberately simple: net/mail, and when it
-// refuses a field, the text between the last "<" and ">" or the first word
-// with an "@". The careful From extraction a verdict relies on lives in
-// internal/message; these addresses only describe forwarding.
+// Address handling here is deliberately simple: the address-list parser of
+// internal/message, and when it refuses a field, the text between the last
+// "<" and ">" or the first word with an "@". The careful From extraction a
+// verdict relies on lives in internal/message too; these addresses only
+// describe forwarding, so a mailbox without a domain is passed over.
 
 // maxAddrs bounds the addresses read from one field.
 const maxAddrs = 100
@@ -72,10 +72,12 @@ func parseAddrList(v string) []string {
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
-	if list, err := mail.ParseAddressList(v); err == nil {
-		out := make([]string, 0, len(list))
-		for _, a := range list {
-			out = append(out, a.Address)
+	if list, err := message.ParseAddressList(v); err == nil {
+		out := make([]string, 0, len(list.Mailboxes))
+		for _, m := range list.Mailboxes {
+			if m.Domain != "" {
+				out = append(out, m.Address)
+			}
 		}
 		return out
 	}
@@ -116,7 +118,7 @@ func splitList(v string) []string {
 	return append(out, v[start:])
 }
 
-// looseAddr takes the address out of one mailbox that net/mail refused.
+// looseAddr takes the address out of one mailbox the parser refused.
 func looseAddr(s string) string {
 	if i := strings.LastIndexByte(s, '<'); i >= 0 {
 		if j := strings.IndexByte(s[i:], '>'); j > 0 {

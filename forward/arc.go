@@ -162,6 +162,9 @@ type ARCOptions struct {
 	// the body to the set, and ARCVerifier.Write does nothing. Nil: the
 	// ARCVerifier hashes the body written to it.
 	BodyHashers *dkim.BodyHashers
+	// KeyCache, when set, keeps parsed key records across messages, as
+	// dkim.Options.KeyCache does (one cache may serve both).
+	KeyCache *dkim.KeyCache
 }
 
 func (o *ARCOptions) withDefaults() ARCOptions {

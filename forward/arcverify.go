@@ -209,7 +209,7 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 		v.keys[k] = kf
 		// At once when the answer is at hand, else concurrently.
 		sel, dom := s.selector, s.domain
-		kf.done = resolver.Go(r, func(r resolver.Resolver) { kf.key, kf.err = dkim.LookupKey(ctx, r, sel, dom) })
+		kf.done = resolver.Go(r, func(r resolver.Resolver) { kf.key, kf.err = v.opts.KeyCache.Lookup(ctx, r, sel, dom) })
 	}
 	fetch(ams)
 	for i := n - 1; i >= 0; i-- {

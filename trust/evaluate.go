@@ -17,6 +17,7 @@ import (
 	"github.com/mailtrust/mailtrust/dmarc"
 	"github.com/mailtrust/mailtrust/forward"
 	"github.com/mailtrust/mailtrust/helo"
+	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/internal/message"
 	"github.com/mailtrust/mailtrust/ptr"
@@ -37,7 +38,8 @@ type Evaluator struct {
 	authServID string
 	limits     Limits
 	log        *slog.Logger
-	readers    sync.Pool // of *bufio.Reader, readerSize
+	readers    sync.Pool     // of *bufio.Reader, readerSize
+	keys       dkim.KeyCache // parsed DKIM and ARC key records
 }
 
 // New returns an Evaluator for opts (nil means defaults).
@@ -237,9 +239,9 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// be found, cannot be verified: they are not attempted.
 	if h != nil && bodyOK {
 		dv = dkim.NewVerifier(ctx, ev.res, h, &dkim.Options{MaxSignatures: lim.MaxDKIMSignatures, Time: conn.Time,
-			BodyHashers: &bodies})
+			BodyHashers: &bodies, KeyCache: &ev.e.keys})
 		av = forward.NewARCVerifier(ctx, ev.res, h, &forward.ARCOptions{MaxSets: lim.MaxARCSets, Time: conn.Time,
-			BodyHashers: &bodies})
+			BodyHashers: &bodies, KeyCache: &ev.e.keys})
 	}
 
 	// 4. The body, once, through every hasher and the smuggling scanner.
@@ -422,7 +424,7 @@ func (ev *evaluation) headerAnomalies() {
 
 func (ev *evaluation) authResults() string {
 	v := ev.v
-	var rs []authres.Result
+	rs := make([]authres.Result, 0, 4+len(v.DKIM))
 	rs = append(rs, v.SPF.AuthResult())
 	rs = append(rs, dkim.AuthResults(v.DKIM)...)
 	if v.From.Domain != "" {
@@ -432,9 +434,7 @@ func (ev *evaluation) authResults() string {
 		rs = append(rs, v.ARC.AuthResult())
 	}
 	rs = append(rs, v.PTR.AuthResult())
-	// go-msgauth leaves a space after a result without properties.
-	h := strings.ReplaceAll(authres.Format(ev.e.authServID, rs), " ;", ";")
-	return "Authentication-Results: " + strings.TrimSpace(h)
+	return "Authentication-Results: " + arfield.Format(ev.e.authServID, rs)
 }
 
 func messageID(h *message.Header) string {
