@@ -116,11 +116,14 @@ func (c *Client) Lookup(ctx context.Context, name string, qtype uint16) (*Answer
 					continue
 				}
 				target := Fqdn(cn.Target)
+				cn.Hdr.Name = cur
 				if seen[target] || len(ans.CNAMEs) >= maxCNAMEs {
-					return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "CNAME loop", Kind: ErrPermanent}
+					// The chain goes with the error, so that a Recorder
+					// can write the loop and a replay meets it too.
+					return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "CNAME loop", Kind: ErrPermanent,
+						CNAMEs: append(ans.CNAMEs, cn)}
 				}
 				seen[target] = true
-				cn.Hdr.Name = cur
 				ans.CNAMEs = append(ans.CNAMEs, cn)
 				ttl = min(ttl, wireTTL(cn.Hdr.Ttl))
 				cur = target

@@ -41,8 +41,10 @@ const PlaceholderType = 65534
 //     name. A fault holds for every type at its name, so a name that failed
 //     once fails for every question in the replay. A question abandoned
 //     because its caller's ctx ended is not a fault.
-//   - Permanent failures (a CNAME loop, a malformed answer) are not written:
-//     the upstream's error carries no records to replay them with.
+//   - A CNAME loop (or a chain too long) is written as the aliases the
+//     error carries (Error.CNAMEs), so that the replay meets the same loop.
+//     Other permanent failures (a malformed answer) are not written: the
+//     error carries no records to replay them with.
 //
 // Output is sorted (faults by name, then records in canonical name order,
 // RFC 4034 §6.1, then type and data), so recording the same answers twice
@@ -77,6 +79,12 @@ func (rec *Recorder) Lookup(ctx context.Context, name string, qtype uint16) (*An
 		rec.faults = map[string]Fault{}
 	}
 	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && errors.Is(e.Kind, ErrPermanent) {
+			for _, c := range e.CNAMEs {
+				rec.add(c)
+			}
+		}
 		rec.fault(ctx, err)
 		return ans, err
 	}

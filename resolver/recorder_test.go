@@ -38,6 +38,7 @@ var recordQuestions = []resolver.Question{
 	{Name: "broken.example.org.", Type: dns.TypeA},        // SERVFAIL
 	{Name: "tobroken.example.org.", Type: dns.TypeTXT},    // SERVFAIL along a chain
 	{Name: "slow.example.org.", Type: dns.TypeA},          // timeout
+	{Name: "loop1.example.org.", Type: dns.TypeTXT},       // CNAME loop: permanent, written as its aliases
 }
 
 type observed struct {
@@ -108,6 +109,9 @@ func TestRecorderRoundTrip(t *testing.T) {
 	assert.Contains(t, file, "; servfail: broken.example.org.\n")
 	assert.Contains(t, file, "; servfail: tobroken.example.org.\n")
 	assert.Contains(t, file, "; timeout: slow.example.org.\n")
+	assert.Equal(t, resolver.ErrPermanent, live[resolver.Question{Name: "loop1.example.org.", Type: dns.TypeTXT}].err)
+	assert.Contains(t, file, "loop1.example.org.\t900\tIN\tCNAME\tloop2.example.org.\n")
+	assert.Contains(t, file, "loop2.example.org.\t900\tIN\tCNAME\tloop1.example.org.\n")
 	assert.Contains(t, file, "; exists: y.wild.example.org.")
 	assert.Contains(t, file, "; exists: a.b.example.")
 	assert.NotContains(t, file, "; exists: mail.example.org.", "its AAAA makes it exist")

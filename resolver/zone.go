@@ -288,14 +288,15 @@ func (z *Zone) Resolve(name string, qtype uint16) (*Answer, Fault, error) {
 		if c, ok := first(types[dns.TypeCNAME]).(*dns.CNAME); ok && qtype != dns.TypeCNAME {
 			// RFC 1034 §3.6.2: follow the alias; a chain longer than
 			// maxCNAMEs is treated as the loop it most likely is.
-			if seen[cur] || len(ans.CNAMEs) >= maxCNAMEs {
-				return nil, NoFault, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "CNAME loop", Kind: ErrPermanent}
-			}
-			seen[cur] = true
 			if owner != cur {
 				c = dns.Copy(c).(*dns.CNAME)
 				c.Hdr.Name = cur
 			}
+			if seen[cur] || len(ans.CNAMEs) >= maxCNAMEs {
+				return nil, NoFault, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "CNAME loop", Kind: ErrPermanent,
+					CNAMEs: append(ans.CNAMEs, c)}
+			}
+			seen[cur] = true
 			ans.CNAMEs = append(ans.CNAMEs, c)
 			ans.TTL = min(ans.TTL, c.Hdr.Ttl)
 			cur = Fqdn(c.Target)
