@@ -29,11 +29,12 @@ func Reason(s string) string {
 
 // Value returns s when it can be written as a property value by a
 // formatter that quotes but does not escape: printable US-ASCII without
-// space, double quote or backslash. Otherwise "": the property is left out
-// rather than written wrong.
+// space, double quote, backslash or semicolon (readers such as go-msgauth's
+// split results at every ";", quoted or not). Otherwise "": the property is
+// left out rather than written wrong.
 func Value(s string) string {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
+		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' || c == ';' {
 			return ""
 		}
 	}

@@ -15,6 +15,7 @@ func TestSafe(t *testing.T) {
 		{`say "pass"; dkim=pass`, `say 'pass', dkim=pass`, "", ""},
 		{`back\slash`, "back/slash", "", ""},
 		{"a=b", "a=b", "a=b", ""},
+		{"a;b", "a,b", "", ""},
 		{"bücher", "b??cher", "", ""},
 	} {
 		if got := Reason(tc.in); got != tc.reason {
