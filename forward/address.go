@@ -47,7 +47,7 @@ func normAddr(addr string) string {
 func fieldAddrs(h *message.Header, key string) []string {
 	var out []string
 	for _, f := range h.Get(key) {
-		out = append(out, parseAddrList(f.Unfolded())...)
+		out = append(out, fieldList(h, f)...)
 		if len(out) >= maxAddrs {
 			return out[:maxAddrs]
 		}
@@ -61,18 +61,27 @@ func firstAddr(h *message.Header, key string) string {
 	if f == nil {
 		return ""
 	}
-	if as := parseAddrList(f.Unfolded()); len(as) > 0 {
+	if as := fieldList(h, f); len(as) > 0 {
 		return as[0]
 	}
 	return ""
 }
 
-// parseAddrList returns the addr-specs of an address list.
-func parseAddrList(v string) []string {
-	if strings.TrimSpace(v) == "" {
+// fieldList returns the addr-specs of the address list in f, a field of
+// h, parsed once for all the checks that read it.
+func fieldList(h *message.Header, f *message.Field) []string {
+	v := f.Unfolded()
+	if v == "" {
 		return nil
 	}
-	if list, err := message.ParseAddressList(v); err == nil {
+	list, err := h.AddressList(f)
+	return addrSpecs(v, list, err)
+}
+
+// addrSpecs returns the addresses of list, the parse of v, or when v did
+// not parse what looks like an address in each of its parts.
+func addrSpecs(v string, list message.List, err error) []string {
+	if err == nil {
 		out := make([]string, 0, len(list.Mailboxes))
 		for _, m := range list.Mailboxes {
 			if m.Domain != "" {

@@ -1,11 +1,15 @@
 package forward
 
 import (
+	"bufio"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/mailtrust/mailtrust/internal/message"
 )
 
-func TestParseAddrList(t *testing.T) {
+func TestFieldList(t *testing.T) {
 	tests := []struct {
 		in   string
 		want []string
@@ -25,9 +29,14 @@ func TestParseAddrList(t *testing.T) {
 		{"a@b@example.com, <c@example.net>", []string{"c@example.net"}},
 	}
 	for _, tc := range tests {
-		got := parseAddrList(tc.in)
-		if !slices.Equal(got, tc.want) {
-			t.Errorf("parseAddrList(%q) = %q, want %q", tc.in, got, tc.want)
+		h, err := message.ReadHeader(bufio.NewReader(strings.NewReader("To: "+tc.in+"\r\n\r\n")), message.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the second time from the header's parsed lists
+			if got := fieldList(h, h.First("to")); !slices.Equal(got, tc.want) {
+				t.Errorf("fieldList(%q) = %q, want %q", tc.in, got, tc.want)
+			}
 		}
 	}
 }

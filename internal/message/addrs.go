@@ -61,7 +61,7 @@ func Addresses(h *Header, key string) ([]Mailbox, []Problem) {
 		if controlIndex(v) >= 0 {
 			ps.add(AddrControlBytes, "control octets in %s", f.Name)
 		}
-		list, err := ParseAddressList(v)
+		list, err := h.AddressList(f)
 		if err != nil {
 			ps.add(AddrUnparsable, "%s: %v", f.Name, err)
 		}

@@ -129,7 +129,7 @@ func ParseFrom(h *Header) From {
 	}
 	var only *Mailbox
 	for _, f := range fields {
-		m := checkFrom(f, ps)
+		m := checkFrom(h, f, ps)
 		if len(fields) == 1 {
 			only = m
 		}
@@ -150,7 +150,7 @@ func ParseFrom(h *Header) From {
 
 // checkFrom adds the problems of one From field and returns its mailbox
 // when it holds exactly one and no group.
-func checkFrom(f *Field, ps problems) *Mailbox {
+func checkFrom(h *Header, f *Field, ps problems) *Mailbox {
 	if f.ObsColon {
 		ps.add(FromObsColon, "%q: whitespace before the colon", f.Name)
 	}
@@ -162,7 +162,7 @@ func checkFrom(f *Field, ps problems) *Mailbox {
 		ps.add(FromEmpty, "empty From")
 		return nil
 	}
-	list, err := ParseAddressList(v)
+	list, err := h.AddressList(f)
 	if err != nil {
 		ps.add(FromUnparsable, "From %s: %v", clip(strings.Trim(v, " \t")), err)
 		return nil

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Limits bound the work spent on a header block. Zero fields take the
@@ -120,6 +121,28 @@ type Header struct {
 	Anomalies Anomalies
 	// Size is the number of octets read, including the empty line.
 	Size int
+
+	lists sync.Map // *Field → parsedList, see AddressList
+}
+
+type parsedList struct {
+	list List
+	err  error
+}
+
+// AddressList returns ParseAddressList of f's unfolded body, parsing each
+// field once however many checks read it (From and To are read by the
+// identity, forwarding and automated-mail checks alike). f must be a field
+// of h, from Get or First. The List is shared: read it, do not change it.
+// Safe for concurrent use.
+func (h *Header) AddressList(f *Field) (List, error) {
+	if p, ok := h.lists.Load(f); ok {
+		p := p.(*parsedList)
+		return p.list, p.err
+	}
+	list, err := ParseAddressList(unfold(f.Value()))
+	p, _ := h.lists.LoadOrStore(f, &parsedList{list, err})
+	return p.(*parsedList).list, p.(*parsedList).err
 }
 
 // Get returns the fields named key (any case), top to bottom.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -243,4 +244,35 @@ func FuzzReadHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		checkReadHeader(t, in, Limits{MaxLineLength: 200, MaxFields: 20, MaxHeaderBytes: 2000})
 	})
+}
+
+// TestAddressListOnce: a field's address list is parsed once per header,
+// gives what ParseAddressList gives, and may be read concurrently.
+func TestAddressListOnce(t *testing.T) {
+	h, err, _ := readAll(t, "From: \"A\" <a@example.com>\r\nTo: b@example.org,\r\n c@example.net\r\nCc: <broken\r\n\r\n", Limits{}, 0)
+	require.NoError(t, err)
+	for _, key := range []string{"from", "to", "cc"} {
+		f := h.First(key)
+		wantList, wantErr := ParseAddressList(unfold(f.Value()))
+		var wg sync.WaitGroup
+		lists := make([]List, 8)
+		for i := range lists {
+			wg.Go(func() {
+				var err error
+				lists[i], err = h.AddressList(f)
+				assert.Equal(t, wantErr, err, key)
+			})
+		}
+		wg.Wait()
+		for _, l := range lists {
+			assert.Equal(t, wantList, l, key)
+			if len(l.Mailboxes) > 0 {
+				assert.Same(t, &lists[0].Mailboxes[0], &l.Mailboxes[0], "%s parsed more than once", key)
+			}
+		}
+	}
+	to, _ := h.AddressList(h.First("to"))
+	assert.Len(t, to.Mailboxes, 2)
+	_, err = h.AddressList(h.First("cc"))
+	assert.Error(t, err)
 }
