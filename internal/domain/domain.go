@@ -36,6 +36,14 @@ func Org(name string) string {
 	return org
 }
 
+// IsPublicSuffix reports whether name is itself a public suffix ("com",
+// "co.uk"), under which organizations register names.
+func IsPublicSuffix(name string) bool {
+	n := Normalize(name)
+	ps, _ := publicsuffix.PublicSuffix(n)
+	return n != "" && ps == n
+}
+
 // SameOrg reports whether a and b share an organizational domain (relaxed
 // alignment, RFC 7489 §3.1.1).
 func SameOrg(a, b string) bool {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/mailtrust/mailtrust/internal/domain"
 )
@@ -50,6 +51,19 @@ const (
 	// FromControlBytes: NUL or other control octets in the field, or in
 	// the decoded display name.
 	FromControlBytes Problem = "from.control-bytes"
+	// FromDisplayBidi: a Unicode bidirectional override (LRO U+202D, RLO
+	// U+202E) in the display name, a comment or the local part, raw or
+	// decoded. An override forces the order in which characters are shown
+	// (Unicode TR 9 §2.2), so "moc.elpmaxe@oec" shows as an address that
+	// software never reads. Embeddings, isolates and marks are not flagged:
+	// they cannot reverse Latin letters, and right-to-left names use them.
+	FromDisplayBidi Problem = "from.display-name-bidi"
+	// FromDisplayDomain: the display name names a domain (no "@") under a
+	// public suffix, of another organization than the address:
+	// "PayPal.com" <x@evil.example>. Weaker than FromDisplayAddress:
+	// mailing lists and services sending on behalf of others write such
+	// names too.
+	FromDisplayDomain Problem = "from.display-name-domain"
 )
 
 // From is the author identity of a message as DMARC needs it (RFC 7489
@@ -232,6 +246,12 @@ func checkFromMailbox(m *Mailbox, ps problems) {
 		d, _ := decodeWords(m.Local)
 		texts = append(texts, m.Local, d)
 	}
+	for _, t := range append(texts, m.Local) {
+		if r, ok := bidiControl(t); ok {
+			ps.add(FromDisplayBidi, "From holds the bidirectional override U+%04X: shown in another order than written", r)
+			break
+		}
+	}
 	org := domain.Org(m.Domain)
 	for _, t := range texts {
 		for _, d := range embeddedDomains(t) {
@@ -243,6 +263,66 @@ func checkFromMailbox(m *Mailbox, ps problems) {
 			}
 		}
 	}
+	for _, t := range []string{m.RawDisplayName, m.DisplayName} {
+		if d := namedDomain(t, org); d != "" {
+			ps.add(FromDisplayDomain, "From's display name names %s, the address is %s", d, m.Address)
+			return
+		}
+	}
+}
+
+// bidiControl returns the first bidirectional override in s (LRO, RLO;
+// Unicode TR 9 §2.2).
+func bidiControl(s string) (rune, bool) {
+	for _, r := range s {
+		if r == '\u202d' || r == '\u202e' {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// brandTLD reports whether name ends in a country-code TLD or one of the
+// original generic TLDs (RFC 1591 §2), where the names that senders put in
+// display names live. The newer generic TLDs are words ("Mr.Green",
+// "Dr.House") that would turn people's names into domains.
+func brandTLD(name string) bool {
+	tld := domain.TLD(name)
+	switch tld {
+	case "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz":
+		return true
+	}
+	return len(tld) == 2
+}
+
+// namedDomain returns the first word of a display name that is a domain
+// name under an ICANN public suffix and a brandTLD ("PayPal.com",
+// "bank.co.uk") and of another organizational domain than org, or "".
+// Words are separated by anything but letters, digits, dots and hyphens;
+// words that only look like names ("e.g.", "Dr.Smith", "v1.2") have no
+// such suffix.
+func namedDomain(s, org string) string {
+	if !strings.Contains(s, ".") {
+		return ""
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool {
+		return !(r == '.' || r == '-' || r >= '0' && r <= '9' || unicode.IsLetter(r) || unicode.IsMark(r))
+	})
+	for _, w := range words[:min(len(words), 16)] {
+		w = strings.Trim(w, ".-")
+		if !strings.Contains(w, ".") {
+			continue
+		}
+		d := domain.Normalize(domain.ToASCII(w))
+		// A bare public suffix ("co.uk") names no organization.
+		if domain.Valid(d) != nil || !brandTLD(d) || !domain.ListedTLD(d) || domain.IsPublicSuffix(d) {
+			continue
+		}
+		if domain.Org(d) != org {
+			return d
+		}
+	}
+	return ""
 }
 
 // unfold removes the CRLF of folds (RFC 5322 §2.2.3); Field.Raw has no
