@@ -104,6 +104,7 @@ const (
 	FromDisplayAddress Code = "from.display-name-address"
 	FromDisplayBidi    Code = "from.display-name-bidi"
 	FromDisplayDomain  Code = "from.display-name-domain"
+	FromMixedScript    Code = "from.mixed-script-domain"
 	FromEncodedAddress Code = "from.encoded-word-address"
 	FromControlBytes   Code = "from.control-bytes"
 	Smuggling          Code = "body.smtp-smuggling"
@@ -203,6 +204,7 @@ func Signals() []Signal {
 		{FromDisplayAddress, GroupSpoof, 8.5, "The display name, a comment or the quoted local part holds an address in another organization: the reader sees that address, DMARC checks the real one."},
 		{FromDisplayBidi, GroupSpoof, 8.5, "A bidirectional override (U+202D, U+202E) in the display name, a comment or the local part: the reader sees the characters in another order than software reads them (Unicode TR 9 §2.2)."},
 		{FromDisplayDomain, GroupSpoof, 2.0, "The display name names a domain of another organization (\"PayPal.com\" <x@evil.example>). Weak: lists and services sending on behalf of others write such names too."},
+		{FromMixedScript, GroupSpoof, 8.5, "A label of the From domain mixes scripts that Unicode TS 39 §5.2 keeps apart (Latin with Cyrillic or Greek): a homograph that shows as another organization's name, and authenticates as its own."},
 		{FromEncodedAddress, GroupSpoof, 8.5, "An encoded-word inside the address itself (RFC 2047 §5 forbids it): decoding clients show another address."},
 		{FromControlBytes, GroupSpoof, 8.5, "NUL or control bytes in From: components truncate it differently."},
 		{Smuggling, GroupSpoof, 8.5, "The body holds an end-of-data sequence made with a bare LF or CR: how a second, unauthenticated message rides inside an authenticated one (SMTP smuggling, 2023)."},

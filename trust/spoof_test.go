@@ -29,6 +29,7 @@ type world struct {
 	zone            *resolver.Zone
 	com, org, evil  testmail.Key
 	list, otherList testmail.Key
+	homograph       testmail.Key // the attacker's xn--exmple-4nf.test, "exаmple" with a Cyrillic а
 }
 
 var (
@@ -60,6 +61,9 @@ func loadWorld(t *testing.T) *world {
 		w.evil = testmail.Key{Domain: "evil.test", Selector: "k1", Signer: evilKey}
 		_, otherKey, _ := ed25519.GenerateKey(nil)
 		w.otherList = testmail.Key{Domain: "relay.evil.test", Selector: "arc", Signer: otherKey}
+		// It also owns a homograph of example, fully authenticated.
+		_, homoKey, _ := ed25519.GenerateKey(nil)
+		w.homograph = testmail.Key{Domain: "xn--exmple-4nf.test", Selector: "k1", Signer: homoKey}
 		for _, rr := range []string{
 			"evil.test. 3600 IN MX 10 mx.evil.test.",
 			`evil.test. 3600 IN TXT "v=spf1 ip4:203.0.113.66 -all"`,
@@ -67,6 +71,10 @@ func loadWorld(t *testing.T) *world {
 			`mx.evil.test. 3600 IN TXT "v=spf1 a -all"`,
 			w.evil.TXT(),
 			w.otherList.TXT(),
+			w.homograph.TXT(),
+			"xn--exmple-4nf.test. 3600 IN MX 10 mx.evil.test.",
+			`xn--exmple-4nf.test. 3600 IN TXT "v=spf1 ip4:203.0.113.66 -all"`,
+			`_dmarc.xn--exmple-4nf.test. 3600 IN TXT "v=DMARC1; p=reject"`,
 		} {
 			r, err := dns.NewRR(rr)
 			if err != nil {
@@ -269,6 +277,13 @@ func TestSpoofReaderView(t *testing.T) {
 			check: func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.FromDisplayDomain)) }},
 		{name: "benign twin: right-to-left name with isolates and marks", conn: legitConn, msg: com("\"\u2067\u05d3\u05e0\u05d4\u2069\u200f\" <alice@example.com>"),
 			check: func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.FromDisplayBidi)) }},
+		{name: "homograph From domain, fully authenticated", conn: evilConn, attack: true, code: trust.FromMixedScript,
+			msg: func(t *testing.T, w *world) []byte {
+				return sign(t, testmail.CRLF(msg("Example Billing <billing@ex\u0430mple.test>")), w.homograph, nil)
+			},
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.Equal(t, "pass", string(v.DMARC.Status), "the homograph authenticates as itself")
+			}},
 		{name: "benign twin: display name repeats the address", conn: legitConn, msg: com(`"alice@example.com" <alice@example.com>`)},
 		{name: "benign twin: UTF-8 name in an encoded word", conn: legitConn, msg: com(`=?utf-8?q?Al=C3=AFce_M=C3=BCller?= <alice@example.com>`)},
 		{name: "benign twin: comment holds a name", conn: legitConn, msg: com(`alice@example.com (Alice Example)`)},

@@ -64,6 +64,10 @@ const (
 	// mailing lists and services sending on behalf of others write such
 	// names too.
 	FromDisplayDomain Problem = "from.display-name-domain"
+	// FromMixedScript: a label of the From domain mixes scripts that
+	// Unicode TS 39 §5.2 "Highly Restrictive" keeps apart, such as Latin
+	// and Cyrillic in "pаypal": a homograph of another name (TS 39 §4).
+	FromMixedScript Problem = "from.mixed-script-domain"
 )
 
 // From is the author identity of a message as DMARC needs it (RFC 7489
@@ -234,6 +238,9 @@ func checkFromMailbox(m *Mailbox, ps problems) {
 	}
 	if m.Domain == "" || fl.Has(FlagDomainLiteral) {
 		return
+	}
+	if label, mix, ok := domain.MixedScript(m.Domain); ok {
+		ps.add(FromMixedScript, "From domain label %q mixes %s", label, strings.Join(mix, ", "))
 	}
 	// What the reader may take for the sender: the display name as
 	// written and decoded, comments, and a quoted or encoded local part.
