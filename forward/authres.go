@@ -60,20 +60,35 @@ func unfold(s string) string {
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
 
-// splitResults splits an authres-payload (comments already removed) at the
-// semicolons outside quoted strings, trimming each part and dropping empty
-// ones.
+// splitResults splits an authres-payload at the semicolons outside
+// quoted strings and comments, trimming each part and dropping empty ones.
+// A quoted-pair is recognized where RFC 5322 §3.2.1 allows one: inside a
+// quoted string or a comment.
 func splitResults(s string) []string {
 	var out []string
+	depth := 0
 	quoted := false
 	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case quoted && c == '\\':
+		c := s[i]
+		switch {
+		case c == '\\' && (quoted || depth > 0):
 			i++
+		case quoted:
+			if c == '"' {
+				quoted = false
+			}
+		case depth > 0:
+			if c == '(' {
+				depth++
+			} else if c == ')' {
+				depth--
+			}
 		case c == '"':
-			quoted = !quoted
-		case c == ';' && !quoted:
+			quoted = true
+		case c == '(':
+			depth = 1
+		case c == ';':
 			if p := strings.TrimSpace(s[start:i]); p != "" {
 				out = append(out, p)
 			}
@@ -123,7 +138,7 @@ func parseAuthResults(payload string) (authServID string, results []authres.Resu
 // kept, whitespace runs reduced), without the authserv-id: what a sealer
 // copies into its ARC-Authentication-Results (RFC 8617 §4.1.1).
 func resultItems(payload string) (authServID string, items []string) {
-	parts := splitResultsKeepComments(unfold(payload))
+	parts := splitResults(unfold(payload))
 	if len(parts) == 0 {
 		return "", nil
 	}
@@ -135,47 +150,6 @@ func resultItems(payload string) (authServID string, items []string) {
 		items = append(items, strings.Join(strings.Fields(p), " "))
 	}
 	return strings.ToLower(id), items
-}
-
-// splitResultsKeepComments is splitResults for text that still holds
-// comments: semicolons inside comments and quoted strings do not split.
-func splitResultsKeepComments(s string) []string {
-	var out []string
-	depth := 0
-	quoted := false
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\':
-			i++
-		case quoted:
-			if c == '"' {
-				quoted = false
-			}
-		case depth > 0:
-			if c == '(' {
-				depth++
-			} else if c == ')' {
-				depth--
-			}
-		case c == '"':
-			quoted = true
-		case c == '(':
-			depth = 1
-		case c == ';':
-			if p := strings.TrimSpace(s[start:i]); p != "" {
-				out = append(out, p)
-			}
-			start = i + 1
-		}
-	}
-	if start < len(s) {
-		if p := strings.TrimSpace(s[start:]); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // resultWords summarizes authentication results the way RFC 8601 words

@@ -1,0 +1,25 @@
+package forward
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSplitResults(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"mx.example; spf=pass; dkim=pass", []string{"mx.example", "spf=pass", "dkim=pass"}},
+		{` mx.example ;; spf=pass reason="a; b" ;`, []string{"mx.example", `spf=pass reason="a; b"`}},
+		{"mx.example; spf=pass (x; (nested; y) z); dkim=none", []string{"mx.example", "spf=pass (x; (nested; y) z)", "dkim=none"}},
+		{`mx.example; spf=pass reason="q\"; still quoted"; dmarc=none`, []string{"mx.example", `spf=pass reason="q\"; still quoted"`, "dmarc=none"}},
+		{`mx.example; spf=pass (c\); still comment); dmarc=none`, []string{"mx.example", `spf=pass (c\); still comment)`, "dmarc=none"}},
+		{`mx.example; a=b\; c=d`, []string{"mx.example", `a=b\`, "c=d"}}, // no quoted-pair outside quotes and comments
+	}
+	for _, tc := range tests {
+		if got := splitResults(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("splitResults(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
