@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/resolver/resolvertest"
 )
 
 // testZoneData is the DNS of the discovery and evaluation tests.
@@ -60,13 +61,7 @@ _dmarc.fast       TXT  "v=DMARC1; p=reject"
 `
 
 func testZone(t *testing.T) *resolver.Zone {
-	t.Helper()
-	z := resolver.NewZone()
-	if err := z.ReadMasterFile(strings.NewReader(testZoneData), ".", "dmarc-test"); err != nil {
-		t.Fatal(err)
-	}
-	z.Timeout = 5 * time.Second
-	return z
+	return resolvertest.Zone(t, testZoneData, 5*time.Second)
 }
 
 func TestLookup(t *testing.T) {

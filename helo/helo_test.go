@@ -44,13 +44,7 @@ mail     IN A    192.0.2.50
 `
 
 func newZone(t *testing.T) *resolver.Zone {
-	t.Helper()
-	z := resolver.NewZone()
-	if err := z.ReadMasterFile(strings.NewReader(testZone), ".", "helo_test"); err != nil {
-		t.Fatal(err)
-	}
-	z.Timeout = 50 * time.Millisecond
-	return z
+	return resolvertest.Zone(t, testZone, 50*time.Millisecond)
 }
 
 type flags struct{ sameOrg, isMX, otherOrg bool }

@@ -76,13 +76,7 @@ $ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.
 `
 
 func newZone(t *testing.T) *resolver.Zone {
-	t.Helper()
-	z := resolver.NewZone()
-	if err := z.ReadMasterFile(strings.NewReader(testZone), ".", "ptr_test"); err != nil {
-		t.Fatal(err)
-	}
-	z.Timeout = 50 * time.Millisecond
-	return z
+	return resolvertest.Zone(t, testZone, 50*time.Millisecond)
 }
 
 func TestCheck(t *testing.T) {
@@ -204,8 +198,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheckGenericNeedsAllNames(t *testing.T) {
-	z := resolver.NewZone()
-	if err := z.ReadMasterFile(strings.NewReader(`
+	z := resolvertest.Zone(t, `
 $ORIGIN example.org.
 mail                 IN A  192.0.2.90
 $ORIGIN isp.example.
@@ -213,9 +206,7 @@ $ORIGIN isp.example.
 $ORIGIN 2.0.192.in-addr.arpa.
 90   IN PTR 90-2-0-192.dyn.isp.example.
 90   IN PTR mail.example.org.
-`), ".", "generic"); err != nil {
-		t.Fatal(err)
-	}
+`, time.Second)
 	res := ptr.Check(context.Background(), z, netip.MustParseAddr("192.0.2.90"), nil)
 	if res.Status != ptr.StatusPass || len(res.Confirmed) != 2 {
 		t.Fatalf("Status %q Confirmed %q, want pass with two names", res.Status, res.Confirmed)

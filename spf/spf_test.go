@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-msgauth/authres"
 
 	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/resolver/resolvertest"
 )
 
 // zoneText is the DNS of the table tests.
@@ -76,13 +77,7 @@ $ORIGIN example.org.
 `
 
 func testZone(t *testing.T) *resolver.Zone {
-	t.Helper()
-	z := resolver.NewZone()
-	if err := z.ReadMasterFile(strings.NewReader(zoneText), ".", "spf_test"); err != nil {
-		t.Fatal(err)
-	}
-	z.Timeout = 50 * time.Millisecond
-	return z
+	return resolvertest.Zone(t, zoneText, 50*time.Millisecond)
 }
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }

@@ -3,7 +3,10 @@ package resolvertest
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
+	"testing"
+	"time"
 
 	"github.com/mailtrust/mailtrust/resolver"
 )
@@ -35,4 +38,18 @@ func (q *Questions) Asked() []string {
 	a := slices.Clone(q.asked)
 	slices.Sort(a)
 	return a
+}
+
+// Zone returns a resolver.Zone read from master-file text (CORPUS.md: RFC
+// 1035 §5 with fault comments), failing t if it does not load. A
+// "; timeout:" fault waits at most timeout, so that tests of timeouts stay
+// fast.
+func Zone(t testing.TB, text string, timeout time.Duration) *resolver.Zone {
+	t.Helper()
+	z := resolver.NewZone()
+	if err := z.ReadMasterFile(strings.NewReader(text), ".", t.Name()); err != nil {
+		t.Fatal(err)
+	}
+	z.Timeout = timeout
+	return z
 }
