@@ -8,7 +8,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 )
 
 // Canonicalization is a header or body canonicalization algorithm

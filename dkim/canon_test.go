@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 )
 
 // The example of RFC 6376 §3.4.6.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mailtrust/mailtrust/internal/domain"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 )
 
 // signature is a DKIM-Signature field that passed RFC 6376 §6.1.1.

@@ -13,7 +13,7 @@ import (
 	"github.com/emersion/go-msgauth/authres"
 	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -118,7 +118,7 @@ type Options struct {
 	ClockSkew time.Duration
 	// BodyHashers, when set, is the set of body hashers the Verifier
 	// takes its own from, shared with the message's other verifiers
-	// (forward.ARCOptions.BodyHashers); the caller then writes the body
+	// (arc.Options.BodyHashers); the caller then writes the body
 	// to the set, and Verifier.Write does nothing. Nil: the Verifier has
 	// its own, fed by its Write.
 	BodyHashers *BodyHashers

@@ -10,7 +10,7 @@
 // entry.
 //
 // What it does not do: it does not extract the From domain from the message
-// (internal/message does), verify SPF or DKIM (it takes their outcomes), decide
+// (package message does), verify SPF or DKIM (it takes their outcomes), decide
 // whether the From domain exists (np= of RFC 9091 is parsed, not applied),
 // send aggregate or failure reports (rua= and ruf= are only parsed), or act
 // on the disposition: it reports facts, the caller weighs them.

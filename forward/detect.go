@@ -5,14 +5,19 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/internal/domain"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
+	"github.com/mailtrust/mailtrust/spf"
 )
+
+// Code is a stable forwarding signal code.
+type Code string
 
 // Signal is one observation, with a stable code and a human-readable
 // detail.
 type Signal struct {
-	Code   string
+	Code   Code
 	Detail string
 }
 
@@ -22,24 +27,24 @@ type Signal struct {
 // subject tag, a secretary's Sender).
 const (
 	// Strong.
-	SignalListID           = "list.list-id"       // List-Id (RFC 2919)
-	SignalListPost         = "list.list-post"     // List-Post (RFC 2369)
-	SignalMailingList      = "list.mailing-list"  // Mailing-List (ezmlm)
-	SignalListFooter       = "list.footer"        // From-domain DKIM body hash broken on list mail: a footer
-	SignalSRS              = "srs"                // MAIL FROM rewritten by the Sender Rewriting Scheme
-	SignalResent           = "resent"             // Resent-* fields (RFC 5322 §3.6.6)
-	SignalForwardHeader    = "header.forwarded"   // X-Forwarded-To/-For, X-MS-Exchange-Inbox-Rules-Loop
-	SignalReceivedOtherOrg = "received.other-org" // accepted for a mailbox of another organization on the way
+	SignalListID           Code = "list.list-id"       // List-Id (RFC 2919)
+	SignalListPost         Code = "list.list-post"     // List-Post (RFC 2369)
+	SignalMailingList      Code = "list.mailing-list"  // Mailing-List (ezmlm)
+	SignalListFooter       Code = "list.footer"        // From-domain DKIM body hash broken on list mail: a footer
+	SignalSRS              Code = "srs"                // MAIL FROM rewritten by the Sender Rewriting Scheme
+	SignalResent           Code = "resent"             // Resent-* fields (RFC 5322 §3.6.6)
+	SignalForwardHeader    Code = "header.forwarded"   // X-Forwarded-To/-For, X-MS-Exchange-Inbox-Rules-Loop
+	SignalReceivedOtherOrg Code = "received.other-org" // accepted for a mailbox of another organization on the way
 	// Weak.
-	SignalListUnsubscribe = "list.list-unsubscribe" // List-Unsubscribe next to List-Id
-	SignalSenderDiffers   = "list.sender-differs"   // Sender is not From
-	SignalSubjectTag      = "list.subject-tag"      // "[list-name]" in Subject, the name of List-Id
-	SignalRcptNotInToCc   = "rcpt.not-in-to-cc"     // no RCPT TO address in To or Cc
-	SignalDKIMPassSPFFail = "dkim-pass-spf-fail"    // aligned DKIM passes, SPF fails: the path changed
+	SignalListUnsubscribe Code = "list.list-unsubscribe" // List-Unsubscribe next to List-Id
+	SignalSenderDiffers   Code = "list.sender-differs"   // Sender is not From
+	SignalSubjectTag      Code = "list.subject-tag"      // "[list-name]" in Subject, the name of List-Id
+	SignalRcptNotInToCc   Code = "rcpt.not-in-to-cc"     // no RCPT TO address in To or Cc
+	SignalDKIMPassSPFFail Code = "dkim-pass-spf-fail"    // aligned DKIM passes, SPF fails: the path changed
 )
 
 // strongForwardSignal reports whether code alone shows forwarding.
-func strongForwardSignal(code string) bool {
+func strongForwardSignal(code Code) bool {
 	switch code {
 	case SignalListID, SignalListPost, SignalMailingList, SignalListFooter, SignalSRS,
 		SignalResent, SignalForwardHeader, SignalReceivedOtherOrg:
@@ -69,7 +74,7 @@ type Forwarding struct {
 // DKIMOutcome is one DKIM signature's result as Detect needs it.
 type DKIMOutcome struct {
 	Domain           string
-	Status           string // RFC 8601 word: pass, fail, ...
+	Status           dkim.Status
 	BodyHashMismatch bool
 }
 
@@ -80,14 +85,15 @@ type DetectInput struct {
 	// RCPT TO addresses.
 	MailFrom string
 	Rcpt     []string
-	// SPFStatus and SPFDomain are the SPF result (RFC 7208 words).
-	SPFStatus, SPFDomain string
+	// SPFStatus and SPFDomain are the SPF result.
+	SPFStatus spf.Status
+	SPFDomain string
 	// DKIM has one entry per DKIM signature.
 	DKIM []DKIMOutcome
-	// FromDomain is the RFC5322.From domain; From and ReplyTo the
-	// addresses, when the caller has extracted them carefully. Empty
-	// values are read from Header, simply.
-	FromDomain, From, ReplyTo string
+	// From is the author identity as the caller holds it
+	// (message.ParseFrom): every component reads the same sender, and a
+	// message without a single usable From has no From domain here.
+	From message.From
 }
 
 // maxSubjectPrefixes bounds the "Re:"/"Fwd:" prefixes skipped before a
@@ -105,16 +111,9 @@ func Detect(in DetectInput) Forwarding {
 	if h == nil {
 		return fw
 	}
-	add := func(code, detail string) { fw.Signals = append(fw.Signals, Signal{code, detail}) }
+	add := func(code Code, detail string) { fw.Signals = append(fw.Signals, Signal{code, detail}) }
 
-	from := in.From
-	if from == "" {
-		from = firstAddr(h, "from")
-	}
-	fromDomain := domain.Normalize(in.FromDomain)
-	if fromDomain == "" {
-		fromDomain = domainOf(from)
-	}
+	from, fromDomain := in.From.Address, in.From.Domain
 
 	// Mailing lists (RFC 2369, RFC 2919).
 	listID := ""
@@ -133,7 +132,7 @@ func Detect(in DetectInput) Forwarding {
 	if f := h.First("list-unsubscribe"); f != nil && listID != "" {
 		add(SignalListUnsubscribe, f.Unfolded())
 	}
-	if sender := firstAddr(h, "sender"); sender != "" && from != "" && normAddr(sender) != normAddr(from) {
+	if sender := h.FirstLooseAddress("sender"); sender != "" && from != "" && message.FoldAddress(sender) != message.FoldAddress(from) {
 		add(SignalSenderDiffers, fmt.Sprintf("Sender %s, From %s", sender, from))
 	}
 	if listID != "" {
@@ -156,14 +155,14 @@ func Detect(in DetectInput) Forwarding {
 	if orig, ok := srsOriginal(in.MailFrom); ok {
 		add(SignalSRS, fmt.Sprintf("MAIL FROM %s rewrites %s", in.MailFrom, orig))
 		if fw.Forwarder == "" {
-			fw.Forwarder = domainOf(in.MailFrom)
+			fw.Forwarder = message.DomainOf(in.MailFrom)
 		}
 	}
 
 	// Resent-* (RFC 5322 §3.6.6): the topmost block is the latest resend.
 	for _, k := range []string{"resent-sender", "resent-from", "resent-to", "resent-cc", "resent-bcc", "resent-date", "resent-message-id"} {
 		if f := h.First(k); f != nil {
-			by := firstNonEmpty(firstAddr(h, "resent-sender"), firstAddr(h, "resent-from"))
+			by := firstNonEmpty(h.FirstLooseAddress("resent-sender"), h.FirstLooseAddress("resent-from"))
 			d := f.Name + ": " + f.Unfolded()
 			if by != "" {
 				d = "resent by " + by
@@ -183,19 +182,19 @@ func Detect(in DetectInput) Forwarding {
 	}
 
 	// A Received chain through another organization's mailbox.
-	if d, ok := receivedOtherOrg(h, fromDomain, domainOf(in.MailFrom), in.Rcpt); ok {
+	if d, ok := receivedOtherOrg(h, fromDomain, message.DomainOf(in.MailFrom), in.Rcpt); ok {
 		add(SignalReceivedOtherOrg, d)
 	}
 
 	// Recipients that the visible header does not name.
 	if len(in.Rcpt) > 0 {
 		visible := map[string]bool{}
-		for _, a := range append(fieldAddrs(h, "to"), fieldAddrs(h, "cc")...) {
-			visible[normAddr(a)] = true
+		for _, a := range append(h.LooseAddresses("to"), h.LooseAddresses("cc")...) {
+			visible[message.FoldAddress(a)] = true
 		}
 		found := false
 		for _, r := range in.Rcpt {
-			if visible[normAddr(r)] {
+			if visible[message.FoldAddress(r)] {
 				found = true
 				break
 			}
@@ -206,10 +205,10 @@ func Detect(in DetectInput) Forwarding {
 	}
 
 	// Content authenticated, path not: RFC 7960 §3.1.
-	if st := strings.ToLower(in.SPFStatus); (st == "fail" || st == "softfail") && fromDomain != "" {
+	if st := in.SPFStatus; (st == spf.StatusFail || st == spf.StatusSoftfail) && fromDomain != "" {
 		for _, d := range in.DKIM {
-			if strings.EqualFold(d.Status, "pass") && domain.SameOrg(d.Domain, fromDomain) {
-				add(SignalDKIMPassSPFFail, fmt.Sprintf("DKIM d=%s passes, SPF %s for %s", d.Domain, st, firstNonEmpty(in.SPFDomain, domainOf(in.MailFrom))))
+			if d.Status == dkim.StatusPass && domain.SameOrg(d.Domain, fromDomain) {
+				add(SignalDKIMPassSPFFail, fmt.Sprintf("DKIM d=%s passes, SPF %s for %s", d.Domain, st, firstNonEmpty(in.SPFDomain, message.DomainOf(in.MailFrom))))
 				break
 			}
 		}
@@ -227,8 +226,8 @@ func Detect(in DetectInput) Forwarding {
 		fw.Forwarded = true
 	}
 
-	fw.OriginalSender = firstNonEmpty(firstAddr(h, "x-original-from"), firstAddr(h, "x-original-sender"), from)
-	fw.Requester = firstNonEmpty(in.ReplyTo, firstAddr(h, "reply-to"), from)
+	fw.OriginalSender = firstNonEmpty(h.FirstLooseAddress("x-original-from"), h.FirstLooseAddress("x-original-sender"), from)
+	fw.Requester = firstNonEmpty(h.FirstLooseAddress("reply-to"), from)
 	return fw
 }
 
@@ -252,8 +251,8 @@ func receivedOtherOrg(h *message.Header, fromDomain, mailFromDomain string, rcpt
 	}
 	rcpts := map[string]bool{}
 	for _, r := range rcpt {
-		rcpts[normAddr(r)] = true
-		if d := domainOf(r); d != "" {
+		rcpts[message.FoldAddress(r)] = true
+		if d := message.DomainOf(r); d != "" {
 			skip[domain.Org(d)] = true
 		}
 	}
@@ -262,10 +261,10 @@ func receivedOtherOrg(h *message.Header, fromDomain, mailFromDomain string, rcpt
 			continue
 		}
 		org := domain.Org(hop.by)
-		if org == "" || skip[org] || rcpts[normAddr(hop.rcpt)] {
+		if org == "" || skip[org] || rcpts[message.FoldAddress(hop.rcpt)] {
 			continue
 		}
-		if domain.Org(domainOf(hop.rcpt)) == org {
+		if domain.Org(message.DomainOf(hop.rcpt)) == org {
 			return fmt.Sprintf("received by %s for <%s>", hop.by, hop.rcpt), true
 		}
 	}
@@ -275,7 +274,7 @@ func receivedOtherOrg(h *message.Header, fromDomain, mailFromDomain string, rcpt
 // srsOriginal reports whether addr is an SRS address and returns the
 // original address it encodes, as far as it can be read.
 func srsOriginal(addr string) (string, bool) {
-	local := localOf(addr)
+	local := message.LocalOf(addr)
 	if len(local) < 5 {
 		return "", false
 	}

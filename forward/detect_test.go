@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,8 +24,8 @@ Message-ID: <l1@origin.example>
 Shall we?
 `
 
-func codes(s []Signal) []string {
-	out := []string{}
+func codes(s []Signal) []Code {
+	out := []Code{}
 	for _, x := range s {
 		out = append(out, x.Code)
 	}
@@ -33,70 +34,70 @@ func codes(s []Signal) []string {
 
 func TestDetect(t *testing.T) {
 	person := DetectInput{MailFrom: "alice@origin.example", Rcpt: []string{"bob@receiver.example"},
-		SPFStatus: "pass", SPFDomain: "origin.example", FromDomain: "origin.example",
+		SPFStatus: "pass", SPFDomain: "origin.example",
 		DKIM: []DKIMOutcome{{Domain: "origin.example", Status: "pass"}}}
 	tests := []struct {
 		name      string
 		extra     string // fields put on top of personMsg
 		edit      func(in *DetectInput)
 		forwarded bool
-		codes     []string
+		codes     []Code
 	}{
-		{name: "a person's mail", forwarded: false, codes: []string{}},
+		{name: "a person's mail", forwarded: false, codes: []Code{}},
 		{name: "mailing list", extra: "List-Id: Team talk <team.lists.example>\nList-Post: <mailto:team@lists.example>\nList-Unsubscribe: <mailto:leave-team@lists.example>\nSender: team-bounces@lists.example",
-			forwarded: true, codes: []string{SignalListID, SignalListPost, SignalListUnsubscribe, SignalSenderDiffers}},
+			forwarded: true, codes: []Code{SignalListID, SignalListPost, SignalListUnsubscribe, SignalSenderDiffers}},
 		{name: "List-Unsubscribe alone is a newsletter, not a list", extra: "List-Unsubscribe: <https://news.example/u>",
-			forwarded: false, codes: []string{}},
+			forwarded: false, codes: []Code{}},
 		{name: "list subject tag and footer", extra: "List-Id: <team.lists.example>\nSubject: Re: [team] Lunch?",
 			edit: func(in *DetectInput) {
 				in.DKIM = []DKIMOutcome{{Domain: "origin.example", Status: "fail", BodyHashMismatch: true}}
 			},
-			forwarded: true, codes: []string{SignalListID, SignalSubjectTag, SignalListFooter}},
+			forwarded: true, codes: []Code{SignalListID, SignalSubjectTag, SignalListFooter}},
 		{name: "subject tag of another name is not the list's", extra: "List-Id: <team.lists.example>\nSubject: [EXTERNAL] Lunch?",
-			forwarded: true, codes: []string{SignalListID}},
+			forwarded: true, codes: []Code{SignalListID}},
 		{name: "ezmlm Mailing-List", extra: "Mailing-List: contact team-help@lists.example; run by ezmlm",
-			forwarded: true, codes: []string{SignalMailingList}},
+			forwarded: true, codes: []Code{SignalMailingList}},
 		{name: "SRS0", edit: func(in *DetectInput) {
 			in.MailFrom = "SRS0=HHH=TT=origin.example=alice@forwarder.example"
-		}, forwarded: true, codes: []string{SignalSRS}},
+		}, forwarded: true, codes: []Code{SignalSRS}},
 		{name: "SRS1", edit: func(in *DetectInput) {
 			in.MailFrom = "srs1=HHH=first.example==HHH=TT=origin.example=alice@second.example"
-		}, forwarded: true, codes: []string{SignalSRS}},
+		}, forwarded: true, codes: []Code{SignalSRS}},
 		{name: "a local part merely starting with srs", edit: func(in *DetectInput) {
 			in.MailFrom = "srs0team@origin.example"
-		}, forwarded: false, codes: []string{}},
+		}, forwarded: false, codes: []Code{}},
 		{name: "Resent-*", extra: "Resent-From: Carol <carol@helpdesk.example>\nResent-Date: Thu, 15 Jan 2026 09:10:00 +0000",
-			forwarded: true, codes: []string{SignalResent}},
+			forwarded: true, codes: []Code{SignalResent}},
 		{name: "Gmail forwarding header", extra: "X-Forwarded-To: bob@receiver.example\nX-Forwarded-For: bob@old.example bob@receiver.example",
-			forwarded: true, codes: []string{SignalForwardHeader}},
+			forwarded: true, codes: []Code{SignalForwardHeader}},
 		{name: "Exchange inbox rule", extra: "X-MS-Exchange-Inbox-Rules-Loop: bob@corp.example",
-			forwarded: true, codes: []string{SignalForwardHeader}},
+			forwarded: true, codes: []Code{SignalForwardHeader}},
 		{name: "received for another organization's mailbox", extra: "Received: from mx.forwarder.example by mx.receiver.example; Thu, 15 Jan 2026 09:00:07 +0000\nReceived: from mail.origin.example (mail.origin.example [192.0.2.10])\n by mx.forwarder.example (Postfix) with ESMTPS id ghi\n for <bob@forwarder.example>; Thu, 15 Jan 2026 09:00:06 +0000",
 			edit: func(in *DetectInput) {
 				in.SPFStatus = "softfail"
 			},
 			// To names bob@receiver.example, so rcpt.not-in-to-cc does not fire;
 			// dkim-pass-spf-fail does (weak).
-			forwarded: true, codes: []string{SignalReceivedOtherOrg, SignalDKIMPassSPFFail}},
+			forwarded: true, codes: []Code{SignalReceivedOtherOrg, SignalDKIMPassSPFFail}},
 		{name: "relay through the sender's outbound provider is not forwarding", extra: "Received: from o1.esp.example by mx.receiver.example; Thu, 15 Jan 2026 09:00:07 +0000\nReceived: from mail.origin.example by o1.esp.example with ESMTPS id x; Thu, 15 Jan 2026 09:00:06 +0000",
-			forwarded: false, codes: []string{}},
+			forwarded: false, codes: []Code{}},
 		{name: "Bcc recipient alone is weak", edit: func(in *DetectInput) {
 			in.Rcpt = []string{"carol@receiver.example"}
-		}, forwarded: false, codes: []string{SignalRcptNotInToCc}},
+		}, forwarded: false, codes: []Code{SignalRcptNotInToCc}},
 		{name: "misconfigured SPF alone is weak", edit: func(in *DetectInput) {
 			in.SPFStatus = "fail"
-		}, forwarded: false, codes: []string{SignalDKIMPassSPFFail}},
+		}, forwarded: false, codes: []Code{SignalDKIMPassSPFFail}},
 		{name: "plain .forward: SPF fails, aligned DKIM passes, recipient not in To", edit: func(in *DetectInput) {
 			in.SPFStatus = "fail"
 			in.Rcpt = []string{"robert@new.example"}
-		}, forwarded: true, codes: []string{SignalRcptNotInToCc, SignalDKIMPassSPFFail}},
+		}, forwarded: true, codes: []Code{SignalRcptNotInToCc, SignalDKIMPassSPFFail}},
 		{name: "recipient compared without case", edit: func(in *DetectInput) {
 			in.Rcpt = []string{"<BOB@Receiver.Example>"}
-		}, forwarded: false, codes: []string{}},
+		}, forwarded: false, codes: []Code{}},
 		{name: "DKIM of another domain does not show a changed path", edit: func(in *DetectInput) {
 			in.SPFStatus = "fail"
 			in.DKIM = []DKIMOutcome{{Domain: "esp.example", Status: "pass"}}
-		}, forwarded: false, codes: []string{}},
+		}, forwarded: false, codes: []Code{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestDetect(t *testing.T) {
 			}
 			h, _ := split(t, crlf(raw))
 			in := person
-			in.Header = h
+			in.Header, in.From = h, message.ParseFrom(h)
 			if tt.edit != nil {
 				tt.edit(&in)
 			}
@@ -136,10 +137,12 @@ func TestDetectPeople(t *testing.T) {
 			originalSender: "alice@origin.example", requester: "alice@origin.example", forwarderWas: "robot@helpdesk.example"},
 		{name: "SRS names the forwarding domain", in: DetectInput{MailFrom: "SRS0=h=tt=origin.example=alice@fwd.example"},
 			originalSender: "alice@origin.example", requester: "alice@origin.example", forwarderWas: "fwd.example"},
-		{name: "caller's careful addresses win", in: DetectInput{From: "alice@origin.example", ReplyTo: "ticket@desk.example"},
-			originalSender: "alice@origin.example", requester: "ticket@desk.example"},
-		{name: "unparseable From falls back to the loose reading", extra: "From: Alice <alice@origin.example> (the \"boss\"",
-			originalSender: "alice@origin.example", requester: "alice@origin.example"},
+		// The From identity is the caller's (message.ParseFrom): a From it
+		// cannot read is no sender here either, however loosely it reads.
+		{name: "unparseable From is no sender", extra: "From: Alice <alice@origin.example> (the \"boss\"",
+			originalSender: "", requester: ""},
+		{name: "two mailboxes are no sender", extra: "From: alice@origin.example, eve@evil.test",
+			originalSender: "", requester: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,12 +150,12 @@ func TestDetectPeople(t *testing.T) {
 			if tt.extra != "" {
 				raw = tt.extra + "\n" + personMsg
 			}
-			if strings.Contains(tt.extra, "From: Alice <alice@origin.example> (") {
+			if strings.HasPrefix(tt.extra, "From: ") {
 				raw = strings.Replace(raw, "From: Alice <alice@origin.example>\n", "", 1)
 			}
 			h, _ := split(t, crlf(raw))
 			in := tt.in
-			in.Header = h
+			in.Header, in.From = h, message.ParseFrom(h)
 			fw := Detect(in)
 			assert.Equal(t, tt.originalSender, fw.OriginalSender)
 			assert.Equal(t, tt.requester, fw.Requester)

@@ -13,8 +13,9 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/forward"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -29,7 +30,7 @@ func ExampleSeal() {
 	msg := "From: Alice <alice@origin.example>\r\nTo: team@lists.example\r\nSubject: [team] Hello\r\n\r\nHello team.\r\n"
 	br := bufio.NewReader(strings.NewReader(msg))
 	h, _ := message.ReadHeader(br, message.Limits{})
-	set, err := forward.Seal(h, br, forward.SealOptions{
+	set, err := arc.Seal(h, br, arc.SealOptions{
 		Domain: "lists.example", Selector: "arc", Signer: priv, AuthServID: "lists.example",
 		AuthResults: []string{"spf=pass smtp.mailfrom=origin.example", "dkim=pass header.d=origin.example", "dmarc=pass header.from=origin.example"},
 		Time:        time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC),
@@ -40,36 +41,22 @@ func ExampleSeal() {
 	}
 	sealed := append(set, msg...)
 
-	res, _ := forward.VerifyARC(context.Background(), zone, bytes.NewReader(sealed),
-		&forward.ARCOptions{Time: time.Date(2026, 1, 15, 9, 1, 0, 0, time.UTC)})
+	res, _ := arc.Verify(context.Background(), zone, bytes.NewReader(sealed),
+		&arc.Options{Time: time.Date(2026, 1, 15, 9, 1, 0, 0, time.UTC)})
 	fmt.Println("arc:", res.Status)
 
 	h2, _ := message.ReadHeader(bufio.NewReader(bytes.NewReader(sealed)), message.Limits{})
-	orig, _ := forward.Rescue(h2, res, forward.Conn{}, forward.Trust{Forwarders: []string{"lists.example"}})
+	orig, _ := forward.Rescue(h2, message.ParseFrom(h2), res, forward.Conn{}, forward.Trust{Forwarders: []string{"lists.example"}})
 	fmt.Printf("via %s, i=%d, dmarc=%s for %s\n", orig.Via, orig.Instance, orig.DMARC, orig.FromDomain)
 	// Output:
 	// arc: pass
 	// via arc, i=1, dmarc=pass for origin.example
 }
 
-func ExampleDetectAutomated() {
-	msg := "From: Support <support@help.example>\r\nAuto-Submitted: auto-replied\r\nSubject: Re: your ticket\r\n\r\nThanks!\r\n"
-	h, _ := message.ReadHeader(bufio.NewReader(strings.NewReader(msg)), message.Limits{})
-	a := forward.DetectAutomated(h, "", nil)
-	fmt.Println(a.Automated)
-	for _, s := range a.Signals {
-		fmt.Println(s.Code, "-", s.Detail)
-	}
-	// Output:
-	// true
-	// auto-submitted - auto-replied
-	// null-sender - MAIL FROM <>
-}
-
 func ExampleDetect() {
 	msg := "From: Alice <alice@origin.example>\r\nTo: team@lists.example\r\nList-Id: Team <team.lists.example>\r\nSubject: [team] Hello\r\n\r\nHello.\r\n"
 	h, _ := message.ReadHeader(bufio.NewReader(strings.NewReader(msg)), message.Limits{})
-	fw := forward.Detect(forward.DetectInput{Header: h, MailFrom: "team-bounces@lists.example", Rcpt: []string{"bob@receiver.example"}})
+	fw := forward.Detect(forward.DetectInput{Header: h, From: message.ParseFrom(h), MailFrom: "team-bounces@lists.example", Rcpt: []string{"bob@receiver.example"}})
 	fmt.Println(fw.Forwarded, fw.Forwarder)
 	for _, s := range fw.Signals {
 		fmt.Println(s.Code)

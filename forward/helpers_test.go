@@ -20,7 +20,8 @@ import (
 	msgdkim "github.com/emersion/go-msgauth/dkim"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/arc"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -108,10 +109,10 @@ func split(t *testing.T, msg []byte) (*message.Header, []byte) {
 }
 
 // sealMsg adds an ARC set to msg with Seal and returns the sealed message.
-func sealMsg(t *testing.T, msg []byte, k testKey, authServID string, cv ARCStatus, results []string, at time.Time) []byte {
+func sealMsg(t *testing.T, msg []byte, k testKey, authServID string, cv arc.Status, results []string, at time.Time) []byte {
 	t.Helper()
 	h, body := split(t, msg)
-	out, err := Seal(h, bytes.NewReader(body), SealOptions{
+	out, err := arc.Seal(h, bytes.NewReader(body), arc.SealOptions{
 		Domain: k.domain, Selector: k.selector, Signer: k.signer,
 		AuthServID: authServID, AuthResults: results, ChainStatus: cv, Time: at,
 	})
@@ -120,11 +121,11 @@ func sealMsg(t *testing.T, msg []byte, k testKey, authServID string, cv ARCStatu
 }
 
 // verifyAt validates msg's chain at time at.
-func verifyAt(t *testing.T, r resolver.Resolver, msg []byte, at time.Time) ARCResult {
+func verifyAt(t *testing.T, r resolver.Resolver, msg []byte, at time.Time) arc.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := VerifyARC(ctx, r, bytes.NewReader(msg), &ARCOptions{Time: at})
+	res, err := arc.Verify(ctx, r, bytes.NewReader(msg), &arc.Options{Time: at})
 	require.NoError(t, err)
 	return res
 }

@@ -4,7 +4,8 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/internal/arfield"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -50,7 +51,7 @@ func parseReceived(v string) receivedHop {
 	if i := strings.LastIndexByte(v, ';'); i >= 0 {
 		v = v[:i]
 	}
-	words := strings.Fields(stripComments(v))
+	words := strings.Fields(arfield.StripComments(v))
 	var hop receivedHop
 	for i := 0; i+1 < len(words); i++ {
 		next := words[i+1]

@@ -6,8 +6,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/emersion/go-msgauth/authres"
+	"github.com/mailtrust/mailtrust/arc"
+	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 )
 
 // Trust is the receiver's configuration of forwarders it trusts.
@@ -46,17 +49,20 @@ type Conn struct {
 	HELOPass bool
 }
 
+// Via says how an Original was carried.
+type Via string
+
 // How an Original was carried.
 const (
-	ViaARC         = "arc"
-	ViaAuthResults = "authentication-results"
+	ViaARC         Via = "arc"
+	ViaAuthResults Via = "authentication-results"
 )
 
 // Original is the authentication a trusted forwarder recorded before
 // forwarding broke it.
 type Original struct {
 	// Via is ViaARC or ViaAuthResults.
-	Via string
+	Via Via
 	// Forwarder is the trusted sealer's d= (ARC) or the trusted
 	// authserv-id (Authentication-Results).
 	Forwarder string
@@ -86,8 +92,11 @@ type Original struct {
 // untrusted earlier sealer's testimony proves nothing. The newest
 // ARC-Message-Signature must sign From, and a dmarc result must be about
 // the message's From domain: otherwise a sealed message could be replayed
-// under another From. A message without exactly one From is never rescued
-// through ARC.
+// under another From. from is the identity the caller holds
+// (message.ParseFrom); a message without a single usable From domain (no
+// From, several fields or mailboxes) is never rescued, through ARC or
+// Authentication-Results: what was authenticated upstream cannot be tied
+// to the one author a reader sees.
 //
 // Authentication-Results (RFC 8601 §5: such fields are trusted only from
 // within the receiver's trust boundary): the topmost field whose
@@ -95,18 +104,17 @@ type Original struct {
 // forwarder, shown by a forward-confirmed PTR name or a passing HELO within
 // the forwarder's domain. Any trusted-looking field from another connection
 // is reported as forged and never used.
-func Rescue(h *message.Header, arc ARCResult, conn Conn, t Trust) (orig *Original, forged []string) {
+func Rescue(h *message.Header, from message.From, chain arc.Result, conn Conn, t Trust) (orig *Original, forged []string) {
 	if h == nil || len(t.Forwarders) == 0 {
 		return nil, nil
 	}
-	fromDomain := ""
-	if h.Count("from") == 1 {
-		fromDomain = domainOf(firstAddr(h, "from"))
+	fromDomain := from.Domain
+	if fromDomain != "" {
+		orig = rescueARC(chain, t, fromDomain)
 	}
-	orig = rescueARC(arc, t, fromDomain)
 	seen := map[string]bool{}
 	for _, f := range h.Get("authentication-results") {
-		id, results := parseAuthResults(f.Value())
+		id, results := arfield.Parse(f.Value())
 		fwd, ok := t.match(id)
 		if !ok {
 			continue
@@ -119,11 +127,11 @@ func Rescue(h *message.Header, arc ARCResult, conn Conn, t Trust) (orig *Origina
 			}
 			continue
 		}
-		if orig != nil {
+		if orig != nil || fromDomain == "" {
 			continue
 		}
 		w := summarize(results, domain.SameOrg, fromDomain)
-		if w.fromDom != "" && fromDomain != "" && w.fromDom != fromDomain {
+		if w.fromDom != "" && w.fromDom != fromDomain {
 			continue // about another From: it does not describe this message
 		}
 		orig = &Original{
@@ -136,12 +144,12 @@ func Rescue(h *message.Header, arc ARCResult, conn Conn, t Trust) (orig *Origina
 	return orig, forged
 }
 
-func rescueARC(arc ARCResult, t Trust, fromDomain string) *Original {
-	n := len(arc.Sets)
-	if arc.Status != ARCPass || arc.Temporary || n == 0 {
+func rescueARC(chain arc.Result, t Trust, fromDomain string) *Original {
+	n := len(chain.Sets)
+	if chain.Status != arc.Pass || chain.Temporary || n == 0 {
 		return nil
 	}
-	newest := arc.Sets[n-1]
+	newest := chain.Sets[n-1]
 	if _, ok := t.match(newest.SealDomain); !ok {
 		return nil
 	}
@@ -150,12 +158,12 @@ func rescueARC(arc ARCResult, t Trust, fromDomain string) *Original {
 	}
 	k := n
 	for k > 1 {
-		if _, ok := t.match(arc.Sets[k-2].SealDomain); !ok {
+		if _, ok := t.match(chain.Sets[k-2].SealDomain); !ok {
 			break
 		}
 		k--
 	}
-	set := arc.Sets[k-1]
+	set := chain.Sets[k-1]
 	w := summarize(set.Results, domain.SameOrg, fromDomain)
 	if w.fromDom != "" && w.fromDom != fromDomain {
 		return nil
@@ -218,4 +226,53 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// resultWords summarizes authentication results the way RFC 8601 words
+// them: the SPF, DKIM and DMARC result, and the domains they are about.
+// Of several DKIM results, a pass for fromDomain (or its organization) is
+// preferred, then any pass, then the first.
+type resultWords struct {
+	spf, dkim, dmarc               string
+	spfDomain, dkimDomain, fromDom string
+}
+
+func summarize(results []authres.Result, sameOrg func(a, b string) bool, fromDomain string) resultWords {
+	var w resultWords
+	dkimRank := -1
+	for _, r := range results {
+		switch r := r.(type) {
+		case *authres.SPFResult:
+			if w.spf == "" {
+				w.spf = string(r.Value)
+				if r.From != "" {
+					w.spfDomain = message.DomainOf(r.From)
+				} else {
+					w.spfDomain = strings.ToLower(r.Helo)
+				}
+			}
+		case *authres.DKIMResult:
+			d := strings.ToLower(r.Domain)
+			if d == "" && r.Identifier != "" {
+				d = message.DomainOf(r.Identifier)
+			}
+			rank := 0
+			if r.Value == authres.ResultPass {
+				rank = 1
+				if fromDomain != "" && d != "" && sameOrg(d, fromDomain) {
+					rank = 2
+				}
+			}
+			if rank > dkimRank {
+				dkimRank = rank
+				w.dkim, w.dkimDomain = string(r.Value), d
+			}
+		case *authres.DMARCResult:
+			if w.dmarc == "" {
+				w.dmarc = string(r.Value)
+				w.fromDom = message.DomainOf(r.From)
+			}
+		}
+	}
+	return w
 }

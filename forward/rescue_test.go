@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -25,7 +27,7 @@ var (
 // listForward does what a mailing list does to a message: records its
 // assessment on arrival, tags the subject, adds a footer and list headers,
 // then seals with key k as authserv-id id.
-func listForward(t *testing.T, msg []byte, k testKey, id string, cv ARCStatus) []byte {
+func listForward(t *testing.T, msg []byte, k testKey, id string, cv arc.Status) []byte {
 	t.Helper()
 	m := prepend(msg, "Authentication-Results: "+id+"; spf=pass smtp.mailfrom=alice@origin.example;\r\n dkim=pass header.d=origin.example header.s=s1;\r\n dmarc=pass header.from=origin.example")
 	m = editField(t, m, "Subject:", func(string) string { return "Subject: [team] Quarterly numbers\r\n" })
@@ -52,7 +54,7 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 	require.Len(t, before, 1)
 	require.Equal(t, dkim.StatusPass, before[0].Status, before[0].Reason)
 
-	forwarded := listForward(t, signed, lists, "lists.example", ARCNone)
+	forwarded := listForward(t, signed, lists, "lists.example", arc.None)
 
 	t.Run("trusted sealer rescues", func(t *testing.T) {
 		after, err := dkim.Verify(context.Background(), z, bytes.NewReader(forwarded), &dkim.Options{Time: recvTime})
@@ -61,10 +63,10 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 		assert.Equal(t, dkim.StatusFail, after[0].Status, "the list broke the author's DKIM signature")
 		assert.ErrorIs(t, after[0].Err, dkim.ErrBodyHashMismatch)
 
-		arc := verifyAt(t, z, forwarded, recvTime)
-		require.Equal(t, ARCPass, arc.Status, arc.Reason)
+		chain := verifyAt(t, z, forwarded, recvTime)
+		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
 		h, _ := split(t, forwarded)
-		orig, forged := Rescue(h, arc, listConn, trustLists)
+		orig, forged := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		require.NotNil(t, orig)
 		assert.Empty(t, forged)
 		assert.Equal(t, ViaARC, orig.Via)
@@ -82,63 +84,63 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 		// ARC still rescues (the seal is the proof), and the list's
 		// Authentication-Results, now from outside the trust boundary,
 		// is reported.
-		orig, forged = Rescue(h, arc, strangerConn, trustLists)
+		orig, forged = Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		require.NotNil(t, orig)
 		assert.Equal(t, ViaARC, orig.Via)
 		assert.Len(t, forged, 1)
 	})
 	t.Run("untrusted sealer rescues nothing", func(t *testing.T) {
-		m := listForward(t, signed, relay, "relay.example", ARCNone)
-		arc := verifyAt(t, z, m, recvTime)
-		require.Equal(t, ARCPass, arc.Status, arc.Reason)
+		m := listForward(t, signed, relay, "relay.example", arc.None)
+		chain := verifyAt(t, z, m, recvTime)
+		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
 		h, _ := split(t, m)
-		orig, forged := Rescue(h, arc, strangerConn, trustLists)
+		orig, forged := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 		assert.Empty(t, forged)
 	})
 	t.Run("trusted sealer whose seal fails rescues nothing", func(t *testing.T) {
 		m := editField(t, forwarded, "ARC-Seal:", flipSig)
-		arc := verifyAt(t, z, m, recvTime)
-		require.Equal(t, ARCFail, arc.Status)
+		chain := verifyAt(t, z, m, recvTime)
+		require.Equal(t, arc.Fail, chain.Status)
 		h, _ := split(t, m)
-		orig, forged := Rescue(h, arc, strangerConn, trustLists)
+		orig, forged := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 		assert.Len(t, forged, 1, "the list's Authentication-Results came from a stranger")
 	})
 	t.Run("content changed after the seal rescues nothing", func(t *testing.T) {
 		m := append(append([]byte(nil), forwarded...), crlf("P.S. wire the money to account 12345\n")...)
-		arc := verifyAt(t, z, m, recvTime)
-		require.Equal(t, ARCFail, arc.Status)
+		chain := verifyAt(t, z, m, recvTime)
+		require.Equal(t, arc.Fail, chain.Status)
 		h, _ := split(t, m)
-		orig, _ := Rescue(h, arc, strangerConn, trustLists)
+		orig, _ := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 	})
 	t.Run("temporary failure rescues nothing", func(t *testing.T) {
 		z2 := zoneOf(t, origin, lists)
 		z2.SetFault("arc1._domainkey.lists.example", resolver.FaultServfail)
-		arc := verifyAt(t, z2, forwarded, recvTime)
-		require.True(t, arc.Temporary)
+		chain := verifyAt(t, z2, forwarded, recvTime)
+		require.True(t, chain.Temporary)
 		h, _ := split(t, forwarded)
-		orig, _ := Rescue(h, arc, strangerConn, trustLists)
+		orig, _ := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 	})
 	t.Run("subdomain of a trusted forwarder", func(t *testing.T) {
-		arc := verifyAt(t, z, forwarded, recvTime)
+		chain := verifyAt(t, z, forwarded, recvTime)
 		h, _ := split(t, forwarded)
-		orig, _ := Rescue(h, arc, listConn, Trust{Forwarders: []string{"example"}})
+		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, Trust{Forwarders: []string{"example"}})
 		assert.NotNil(t, orig, "lists.example lies below example")
-		orig, _ = Rescue(h, arc, listConn, Trust{Forwarders: []string{"sts.example"}})
+		orig, _ = Rescue(h, message.ParseFrom(h), chain, listConn, Trust{Forwarders: []string{"sts.example"}})
 		assert.Nil(t, orig, "a suffix is not a parent domain")
 	})
 	t.Run("the newest seal must be trusted: i=1 by the list, i=2 by a stranger", func(t *testing.T) {
-		m := sealMsg(t, forwarded, relay, "relay.example", ARCPass, []string{"arc=pass"}, sealTime)
-		arc := verifyAt(t, z, m, recvTime)
-		require.Equal(t, ARCPass, arc.Status, arc.Reason)
+		m := sealMsg(t, forwarded, relay, "relay.example", arc.Pass, []string{"arc=pass"}, sealTime)
+		chain := verifyAt(t, z, m, recvTime)
+		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
 		h, _ := split(t, m)
-		orig, _ := Rescue(h, arc, strangerConn, trustLists)
+		orig, _ := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 		both := Trust{Forwarders: []string{"lists.example", "relay.example"}}
-		orig, _ = Rescue(h, arc, strangerConn, both)
+		orig, _ = Rescue(h, message.ParseFrom(h), chain, strangerConn, both)
 		require.NotNil(t, orig)
 		assert.Equal(t, 1, orig.Instance, "every sealer trusted: the first hop's results")
 		assert.Equal(t, "relay.example", orig.Forwarder)
@@ -147,42 +149,42 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 	t.Run("an untrusted first sealer's testimony is not used", func(t *testing.T) {
 		// relay.example seals first claiming dmarc=pass; the trusted list
 		// saw DMARC fail on arrival (the relay broke it).
-		m := listForward(t, signed, relay, "relay.example", ARCNone)
-		m = sealMsg(t, m, lists, "lists.example", ARCPass,
+		m := listForward(t, signed, relay, "relay.example", arc.None)
+		m = sealMsg(t, m, lists, "lists.example", arc.Pass,
 			[]string{"arc=pass", "spf=fail smtp.mailfrom=origin.example", "dkim=fail header.d=origin.example", "dmarc=fail header.from=origin.example"}, sealTime)
-		arc := verifyAt(t, z, m, recvTime)
-		require.Equal(t, ARCPass, arc.Status, arc.Reason)
+		chain := verifyAt(t, z, m, recvTime)
+		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
 		h, _ := split(t, m)
-		orig, _ := Rescue(h, arc, listConn, trustLists)
+		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		require.NotNil(t, orig)
 		assert.Equal(t, 2, orig.Instance)
 		assert.Equal(t, "fail", orig.DMARC)
 	})
 	t.Run("AMS not signing From rescues nothing", func(t *testing.T) {
 		hd, body := split(t, signed)
-		out, err := Seal(hd, bytes.NewReader(body), SealOptions{Domain: lists.domain, Selector: lists.selector, Signer: lists.signer,
-			AuthServID: "lists.example", AuthResults: listResults, Headers: []string{"subject", "to"}, Time: sealTime})
+		out, err := arc.Seal(hd, bytes.NewReader(body), arc.SealOptions{Domain: lists.domain, Selector: lists.selector, Signer: lists.signer,
+			AuthServID: "lists.example", AuthResults: []string{"spf=pass smtp.mailfrom=origin.example", "dkim=pass header.d=origin.example header.s=s1", "dmarc=pass header.from=origin.example"}, Headers: []string{"subject", "to"}, Time: sealTime})
 		require.NoError(t, err)
 		m := append(out, signed...)
-		arc := verifyAt(t, z, m, recvTime)
-		require.Equal(t, ARCPass, arc.Status, arc.Reason)
+		chain := verifyAt(t, z, m, recvTime)
+		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
 		h, _ := split(t, m)
-		orig, _ := Rescue(h, arc, listConn, trustLists)
+		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		assert.Nil(t, orig, "a sealed message could be replayed under another From")
 	})
 	t.Run("recorded DMARC about another From rescues nothing", func(t *testing.T) {
 		m := editField(t, crlf(baseMsg), "From:", func(string) string { return "From: Alice via Team <team@lists.example>\r\n" })
-		m = sealMsg(t, m, lists, "lists.example", ARCNone, listResults, sealTime)
-		arc := verifyAt(t, z, m, recvTime)
-		require.Equal(t, ARCPass, arc.Status, arc.Reason)
+		m = sealMsg(t, m, lists, "lists.example", arc.None, []string{"spf=pass smtp.mailfrom=origin.example", "dkim=pass header.d=origin.example header.s=s1", "dmarc=pass header.from=origin.example"}, sealTime)
+		chain := verifyAt(t, z, m, recvTime)
+		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
 		h, _ := split(t, m)
-		orig, _ := Rescue(h, arc, listConn, trustLists)
+		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		assert.Nil(t, orig)
 	})
 	t.Run("no configuration, no rescue", func(t *testing.T) {
-		arc := verifyAt(t, z, forwarded, recvTime)
+		chain := verifyAt(t, z, forwarded, recvTime)
 		h, _ := split(t, forwarded)
-		orig, forged := Rescue(h, arc, listConn, Trust{})
+		orig, forged := Rescue(h, message.ParseFrom(h), chain, listConn, Trust{})
 		assert.Nil(t, orig)
 		assert.Nil(t, forged)
 	})
@@ -192,7 +194,7 @@ func TestRescueAuthenticationResults(t *testing.T) {
 	const upstream = "Authentication-Results: mx.lists.example;\r\n spf=pass smtp.mailfrom=alice@origin.example;\r\n dkim=pass (good signature; 2048-bit) header.d=origin.example;\r\n dmarc=pass header.from=origin.example"
 	msg := prepend(crlf(baseMsg), upstream)
 	h, _ := split(t, msg)
-	none := ARCResult{Status: ARCNone}
+	none := arc.Result{Status: arc.None}
 	tests := []struct {
 		name       string
 		conn       Conn
@@ -207,7 +209,7 @@ func TestRescueAuthenticationResults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			orig, forged := Rescue(h, none, tt.conn, trustLists)
+			orig, forged := Rescue(h, message.ParseFrom(h), none, tt.conn, trustLists)
 			assert.Len(t, forged, tt.wantForged)
 			if !tt.wantOrig {
 				assert.Nil(t, orig)
@@ -228,21 +230,21 @@ func TestRescueAuthenticationResults(t *testing.T) {
 	t.Run("untrusted authserv-id is ignored, not forged", func(t *testing.T) {
 		m := prepend(crlf(baseMsg), "Authentication-Results: mx.other.example; dmarc=pass header.from=origin.example")
 		h, _ := split(t, m)
-		orig, forged := Rescue(h, none, strangerConn, trustLists)
+		orig, forged := Rescue(h, message.ParseFrom(h), none, strangerConn, trustLists)
 		assert.Nil(t, orig)
 		assert.Empty(t, forged)
 	})
 	t.Run("results about another From are not used", func(t *testing.T) {
 		m := prepend(crlf(baseMsg), "Authentication-Results: mx.lists.example; dmarc=pass header.from=elsewhere.example")
 		h, _ := split(t, m)
-		orig, forged := Rescue(h, none, listConn, trustLists)
+		orig, forged := Rescue(h, message.ParseFrom(h), none, listConn, trustLists)
 		assert.Nil(t, orig)
 		assert.Empty(t, forged)
 	})
 	t.Run("one report per forged authserv-id", func(t *testing.T) {
 		m := prepend(msg, strings.Replace(upstream, "dmarc=pass", "dmarc=fail", 1))
 		h, _ := split(t, m)
-		_, forged := Rescue(h, none, strangerConn, trustLists)
+		_, forged := Rescue(h, message.ParseFrom(h), none, strangerConn, trustLists)
 		assert.Len(t, forged, 1)
 	})
 }

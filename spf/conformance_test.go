@@ -20,7 +20,7 @@ import (
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
-// The open-spf test suites (../shared/conformance/spf), run through Check
+// The open-spf test suites (testdata/conformance/spf), run through Check
 // over a resolver.Zone built from each scenario's zonedata.
 //
 // Explanation strings (the tests' "explanation" key) are not compared:
@@ -99,25 +99,15 @@ func (w *words) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// conformanceDir finds shared/conformance/spf by walking up from the
-// package directory: CI checks the repository out with shared/ beside it.
+// conformanceDir is the suite's folder in the repository's testdata (its
+// README names the source and licence), so that any clone runs it.
 func conformanceDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	dir := filepath.Join("..", "testdata", "conformance", "spf")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("conformance suite missing: %v", err)
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		c := filepath.Join(d, "shared", "conformance", "spf")
-		if st, err := os.Stat(c); err == nil && st.IsDir() {
-			return c
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	t.Fatalf("conformance suites not found: no shared/conformance/spf in %s or any parent directory", dir)
-	return ""
+	return dir
 }
 
 func loadSuite(t *testing.T, path string) []ymlScenario {

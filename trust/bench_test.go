@@ -44,11 +44,11 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/dmarc"
-	"github.com/mailtrust/mailtrust/forward"
-	"github.com/mailtrust/mailtrust/internal/message"
 	"github.com/mailtrust/mailtrust/internal/testmail"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/resolver/resolvertest"
 	"github.com/mailtrust/mailtrust/spf"
@@ -226,7 +226,7 @@ func newBenchFixture(tb testing.TB, names ...string) *benchFixture {
 				msg = sign(msg, com)
 				msg = append([]byte("Received: from mail.example.com (mail.example.com [192.0.2.10])\r\n"+
 					"\tby lists.example.net with ESMTPS; Thu, 15 Jan 2026 09:58:10 +0000\r\n"), msg...)
-				msg, err := testmail.Seal(msg, forward.SealOptions{
+				msg, err := testmail.Seal(msg, arc.SealOptions{
 					Domain: "lists.example.net", Selector: "arc1", Signer: list.Signer, Time: at.Add(-90 * time.Second),
 					AuthServID: "lists.example.net",
 					AuthResults: []string{"spf=pass smtp.mailfrom=example.com", "dkim=pass header.d=example.com",
@@ -235,9 +235,9 @@ func newBenchFixture(tb testing.TB, names ...string) *benchFixture {
 				require.NoError(tb, err)
 				msg = append([]byte("Received: from lists.example.net (lists.example.net [203.0.113.30])\r\n"+
 					"\tby relay.fwd.test with ESMTPS; Thu, 15 Jan 2026 09:59:00 +0000\r\n"), msg...)
-				msg, err = testmail.Seal(msg, forward.SealOptions{
+				msg, err = testmail.Seal(msg, arc.SealOptions{
 					Domain: "fwd.test", Selector: "arc2", Signer: fwdKey.Signer, Time: at.Add(-time.Minute),
-					AuthServID: "fwd.test", ChainStatus: forward.ARCPass,
+					AuthServID: "fwd.test", ChainStatus: arc.Pass,
 					AuthResults: []string{"arc=pass", "spf=pass smtp.mailfrom=lists.example.net",
 						"dkim=pass header.d=example.com", "dmarc=pass header.from=example.com"},
 				})
@@ -475,7 +475,7 @@ func (c *benchCase) check(v *trust.Verdict) error {
 	if v.DMARC.Status != dmarc.StatusPass {
 		return fmt.Errorf("%s: dmarc %s: %s", c.name, v.DMARC.Status, v.DMARC.Reason)
 	}
-	if c.arc && v.ARC.Status != forward.ARCPass {
+	if c.arc && v.ARC.Status != arc.Pass {
 		return fmt.Errorf("%s: arc %s: %s", c.name, v.ARC.Status, v.ARC.Reason)
 	}
 	if v.Level != trust.Trusted || v.Incomplete {

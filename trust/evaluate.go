@@ -13,13 +13,15 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 
+	"github.com/mailtrust/mailtrust/arc"
+	"github.com/mailtrust/mailtrust/automated"
 	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/dmarc"
 	"github.com/mailtrust/mailtrust/forward"
 	"github.com/mailtrust/mailtrust/helo"
 	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/ptr"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/spf"
@@ -230,7 +232,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptMissing, ev.rcptTemp = recipients(ctx, r, h) })
 
 	var dv *dkim.Verifier
-	var av *forward.ARCVerifier
+	var av *arc.Verifier
 	// One hasher per distinct (canonicalization, hash, l=) for DKIM and
 	// ARC together: an ARC-Message-Signature made like the author's
 	// signature costs no second pass over the body.
@@ -240,7 +242,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	if h != nil && bodyOK {
 		dv = dkim.NewVerifier(ctx, ev.res, h, &dkim.Options{MaxSignatures: lim.MaxDKIMSignatures, Time: conn.Time,
 			BodyHashers: &bodies, KeyCache: &ev.e.keys})
-		av = forward.NewARCVerifier(ctx, ev.res, h, &forward.ARCOptions{MaxSets: lim.MaxARCSets, Time: conn.Time,
+		av = arc.NewVerifier(ctx, ev.res, h, &arc.Options{MaxSets: lim.MaxARCSets, Time: conn.Time,
 			BodyHashers: &bodies, KeyCache: &ev.e.keys})
 	}
 
@@ -254,7 +256,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		v.DKIM = dv.Results()
 		v.ARC = av.Result()
 	} else {
-		v.ARC = forward.ARCResult{Status: forward.ARCNone, Reason: "not verified: no complete header block"}
+		v.ARC = arc.Result{Status: arc.None, Reason: "not verified: no complete header block"}
 	}
 	checks.Wait()
 	if ev.bodyErr != nil {
@@ -288,20 +290,20 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 
 	// 6. Forwarding, trusted forwarders, automated mail.
 	if h != nil {
-		v.Original, ev.forged = forward.Rescue(h, v.ARC, forward.Conn{
+		v.Original, ev.forged = forward.Rescue(h, v.From, v.ARC, forward.Conn{
 			IP: conn.IP, PTRConfirmed: v.PTR.Confirmed, HELO: conn.HELO, HELOPass: v.HELO.Status == helo.StatusPass,
 		}, ev.e.trust)
 		in := forward.DetectInput{
 			Header: h, MailFrom: conn.MailFrom, Rcpt: conn.RcptTo,
-			SPFStatus: string(v.SPF.Status), SPFDomain: v.SPF.Domain, FromDomain: v.From.Domain,
+			SPFStatus: v.SPF.Status, SPFDomain: v.SPF.Domain, From: v.From,
 		}
 		for _, d := range v.DKIM {
 			in.DKIM = append(in.DKIM, forward.DKIMOutcome{
-				Domain: d.Domain, Status: string(d.Status), BodyHashMismatch: errors.Is(d.Err, dkim.ErrBodyHashMismatch),
+				Domain: d.Domain, Status: d.Status, BodyHashMismatch: errors.Is(d.Err, dkim.ErrBodyHashMismatch),
 			})
 		}
 		v.Forward = forward.Detect(in)
-		v.Automated = forward.DetectAutomated(h, conn.MailFrom, &forward.AutomatedOptions{Partners: ev.e.partners})
+		v.Automated = automated.Detect(h, v.From, conn.MailFrom, &automated.Options{Partners: ev.e.partners})
 	}
 	v.AuthenticationResults = ev.authResults()
 	if ctx.Err() != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/mailtrust/mailtrust/forward"
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/resolver/resolvertest"
@@ -31,12 +31,12 @@ func arcChain(t *testing.T, w *world, n int) []byte {
 	chainOnce.Do(func() {
 		m := signedCom(t, w, msg("Alice <alice@example.com>"))
 		chain = append(chain, m)
-		for i := 1; i <= forward.DefaultMaxARCSets; i++ {
-			cv := forward.ARCPass
+		for i := 1; i <= arc.DefaultMaxSets; i++ {
+			cv := arc.Pass
 			if i == 1 {
-				cv = forward.ARCNone
+				cv = arc.None
 			}
-			m, chainErr = testmail.Seal(m, forward.SealOptions{
+			m, chainErr = testmail.Seal(m, arc.SealOptions{
 				Domain: w.list.Domain, Selector: w.list.Selector, Signer: w.list.Signer,
 				AuthServID: w.list.Domain, AuthResults: []string{"spf=pass smtp.mailfrom=example.com"},
 				ChainStatus: cv, Time: receipt.Add(-time.Duration(60-i) * time.Second),
@@ -96,7 +96,7 @@ func TestARCSetsAtBoundary(t *testing.T) {
 				return
 			}
 			require.Equal(t, "fail", string(v.ARC.Status))
-			require.ErrorIs(t, v.ARC.Err, forward.ErrTooManySets, "arc: %s", v.ARC.Reason)
+			require.ErrorIs(t, v.ARC.Err, arc.ErrTooManySets, "arc: %s", v.ARC.Reason)
 			require.Equal(t, c.sets, v.ARC.FailedInstance)
 			require.True(t, v.Has(trust.TooManyARC), "%v", reasonCodes(v))
 		})

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/dmarc"
-	"github.com/mailtrust/mailtrust/forward"
 	"github.com/mailtrust/mailtrust/helo"
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/ptr"
@@ -182,7 +182,7 @@ func (ev *evaluation) scoreAuth() {
 // makes that a fail; the verdict treats it as undecided), else "".
 func (ev *evaluation) pendingForwarder() string {
 	a := ev.v.ARC
-	if a.Status != forward.ARCFail || !a.Temporary || len(a.Sets) == 0 {
+	if a.Status != arc.Fail || !a.Temporary || len(a.Sets) == 0 {
 		return ""
 	}
 	sealer := a.Sets[len(a.Sets)-1].SealDomain
@@ -290,7 +290,7 @@ func (ev *evaluation) scoreForwarding(rescued bool) {
 	v := ev.v
 	a := v.ARC
 	switch a.Status {
-	case forward.ARCPass:
+	case arc.Pass:
 		if !rescued {
 			if n := len(a.Sets); n > 0 && len(ev.e.trust.Forwarders) > 0 {
 				ev.add(ARCUntrusted, "chain passes, sealer "+a.Sets[n-1].SealDomain+" is not a trusted forwarder")
@@ -298,13 +298,13 @@ func (ev *evaluation) scoreForwarding(rescued bool) {
 				ev.add(ARCPass, fmt.Sprintf("%d set(s)", len(a.Sets)))
 			}
 		}
-	case forward.ARCFail:
+	case arc.Fail:
 		if a.Temporary {
 			v.Incomplete = true
 			ev.add(ARCTempError, a.Reason)
 		} else {
 			ev.add(ARCFail, fmt.Sprintf("i=%d: %s", a.FailedInstance, a.Reason))
-			if errors.Is(a.Err, forward.ErrTooManySets) {
+			if errors.Is(a.Err, arc.ErrTooManySets) {
 				ev.add(TooManyARC, a.Reason)
 			}
 		}
@@ -315,14 +315,14 @@ func (ev *evaluation) scoreForwarding(rescued bool) {
 	if v.Forward.Forwarded {
 		var codes []string
 		for _, s := range v.Forward.Signals {
-			codes = append(codes, s.Code)
+			codes = append(codes, string(s.Code))
 		}
 		ev.add(Forwarded, strings.Join(codes, ", "))
 	}
 	if v.Automated.Automated {
 		var codes []string
 		for _, s := range v.Automated.Signals {
-			codes = append(codes, s.Code)
+			codes = append(codes, string(s.Code))
 		}
 		ev.add(Automated, strings.Join(codes, ", "))
 	}

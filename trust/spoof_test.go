@@ -15,7 +15,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mailtrust/mailtrust/forward"
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/trust"
@@ -354,7 +354,7 @@ func TestSpoofForwardingClaims(t *testing.T) {
 		m := signedCom(t, w, msg("Alice <alice@example.com>"))
 		m = bytes.Replace(m, []byte("Subject: "), []byte("Subject: [users] "), 1)
 		m = append(m, []byte("-- \r\nusers mailing list\r\n")...)
-		sealed, err := testmail.Seal(m, forward.SealOptions{
+		sealed, err := testmail.Seal(m, arc.SealOptions{
 			Domain: k.Domain, Selector: k.Selector, Signer: k.Signer, Time: receipt.Add(-30 * time.Second),
 			AuthServID: k.Domain, AuthResults: []string{"spf=pass smtp.mailfrom=example.com", "dkim=pass header.d=example.com", "dmarc=pass header.from=example.com"},
 		})

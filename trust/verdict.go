@@ -3,11 +3,13 @@ package trust
 import (
 	"encoding/json"
 
+	"github.com/mailtrust/mailtrust/arc"
+	"github.com/mailtrust/mailtrust/automated"
 	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/dmarc"
 	"github.com/mailtrust/mailtrust/forward"
 	"github.com/mailtrust/mailtrust/helo"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/ptr"
 	"github.com/mailtrust/mailtrust/spf"
 )
@@ -34,7 +36,7 @@ type Verdict struct {
 	SPF   spf.Result
 	DKIM  []dkim.Result // one per DKIM-Signature, top to bottom
 	DMARC dmarc.Result
-	ARC   forward.ARCResult
+	ARC   arc.Result
 	PTR   ptr.Result
 	HELO  helo.Result
 	// Forward reports forwarding detected without ARC.
@@ -43,7 +45,7 @@ type Verdict struct {
 	// nil when none was accepted.
 	Original *forward.Original
 	// Automated flags mail that must not be auto-answered.
-	Automated forward.Automated
+	Automated automated.Result
 	// From is the From identity as the reader sees it.
 	From message.From
 	// Disposition is what the From domain's owner asks for this message
@@ -163,10 +165,10 @@ func (v *Verdict) MarshalJSON() ([]byte, error) { return json.Marshal(v.view("")
 // JSONLine encodes the verdict line with the case id first.
 func (v *Verdict) JSONLine(id string) ([]byte, error) { return json.Marshal(v.view(id)) }
 
-func signals(s []forward.Signal) []jsonSignal {
-	out := make([]jsonSignal, 0, len(s))
-	for _, x := range s {
-		out = append(out, jsonSignal{x.Code, x.Detail})
+func signals[C ~string](codes []C, details []string) []jsonSignal {
+	out := make([]jsonSignal, 0, len(codes))
+	for i, c := range codes {
+		out = append(out, jsonSignal{string(c), details[i]})
 	}
 	if len(out) == 0 {
 		return nil
@@ -195,9 +197,9 @@ func (v *Verdict) view(id string) jsonVerdict {
 		HELO: jsonHELO{Result: string(v.HELO.Status), Name: v.HELO.Name, Code: v.HELO.Code, Reason: v.HELO.Reason},
 		Forward: jsonForward{
 			Forwarded: v.Forward.Forwarded, OriginalSender: v.Forward.OriginalSender,
-			Requester: v.Forward.Requester, Signals: signals(v.Forward.Signals),
+			Requester: v.Forward.Requester, Signals: forwardSignals(v.Forward.Signals),
 		},
-		Automated:             jsonAutomated{Automated: v.Automated.Automated, Signals: signals(v.Automated.Signals)},
+		Automated:             jsonAutomated{Automated: v.Automated.Automated, Signals: automatedSignals(v.Automated.Signals)},
 		Disposition:           string(v.Disposition),
 		Reasons:               v.Reasons,
 		AuthenticationResults: v.AuthenticationResults,
@@ -218,7 +220,7 @@ func (v *Verdict) view(id string) jsonVerdict {
 		j.ARC.Sealer = v.ARC.Sets[n-1].SealDomain
 	}
 	if o := v.Original; o != nil {
-		j.ARC.Original = &jsonOriginal{Via: o.Via, Forwarder: o.Forwarder, SPF: o.SPF, DKIM: o.DKIM, DMARC: o.DMARC}
+		j.ARC.Original = &jsonOriginal{Via: string(o.Via), Forwarder: o.Forwarder, SPF: o.SPF, DKIM: o.DKIM, DMARC: o.DMARC}
 	}
 	for _, d := range v.DKIM {
 		j.DKIM = append(j.DKIM, jsonDKIM{
@@ -234,4 +236,20 @@ func round2(f float64) float64 {
 		return -float64(int64(-f*100+0.5)) / 100
 	}
 	return float64(int64(f*100+0.5)) / 100
+}
+
+func forwardSignals(s []forward.Signal) []jsonSignal {
+	codes, details := make([]forward.Code, len(s)), make([]string, len(s))
+	for i, x := range s {
+		codes[i], details[i] = x.Code, x.Detail
+	}
+	return signals(codes, details)
+}
+
+func automatedSignals(s []automated.Signal) []jsonSignal {
+	codes, details := make([]automated.Code, len(s)), make([]string, len(s))
+	for i, x := range s {
+		codes[i], details[i] = x.Code, x.Detail
+	}
+	return signals(codes, details)
 }

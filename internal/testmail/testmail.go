@@ -20,9 +20,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
-	"github.com/mailtrust/mailtrust/forward"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 )
 
 // Key is a signing key with its selector and domain.
@@ -218,13 +218,13 @@ func CRLF(s string) []byte {
 
 // Seal adds an ARC set to msg (RFC 8617 §5.1) and returns the sealed
 // message.
-func Seal(msg []byte, o forward.SealOptions) ([]byte, error) {
+func Seal(msg []byte, o arc.SealOptions) ([]byte, error) {
 	br := bufio.NewReader(bytes.NewReader(msg))
 	h, err := message.ReadHeader(br, message.Limits{})
 	if err != nil {
 		return nil, err
 	}
-	set, err := forward.Seal(h, br, o)
+	set, err := arc.Seal(h, br, o)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailtrust/mailtrust/forward"
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/internal/corpus"
 	"github.com/mailtrust/mailtrust/internal/testmail"
 )
@@ -226,7 +226,7 @@ func (g *gen) build() {
 	g.rr(listKey.TXT())
 	orig := g.sign(mail("Alice Example <alice@example.com>", "users@lists.example.net", "Release notes", "4711.2@example.com", nil, body), com, nil)
 	listed := listify(orig)
-	sealed := must(testmail.Seal(listed, forward.SealOptions{
+	sealed := must(testmail.Seal(listed, arc.SealOptions{
 		Domain: "lists.example.net", Selector: "arc1", Signer: listKey.Signer, Time: receipt.Add(-30 * time.Second),
 		AuthServID:  "lists.example.net",
 		AuthResults: []string{"spf=pass smtp.mailfrom=example.com", "dkim=pass header.d=example.com", "dmarc=pass header.from=example.com"},

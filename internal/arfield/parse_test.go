@@ -1,4 +1,4 @@
-package forward
+package arfield
 
 import (
 	"slices"
@@ -22,4 +22,21 @@ func TestSplitResults(t *testing.T) {
 			t.Errorf("splitResults(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzStripComments: removing comments is idempotent and leaves no
+// balanced comment behind.
+func FuzzStripComments(f *testing.F) {
+	for _, s := range []string{"a (b) c", "a (b (c) d) e", `"(not)" (yes)`, `a \( (b\)c) d`, "((", "))", `"unterminated (`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		once := StripComments(s)
+		if twice := StripComments(once); twice != once {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, once, twice)
+		}
+		if len(once) > len(s)+1 && len(s) > 0 {
+			t.Fatalf("grew: %q -> %q", s, once)
+		}
+	})
 }

@@ -1,4 +1,4 @@
-package forward
+package arc
 
 import (
 	"crypto"
@@ -12,30 +12,31 @@ import (
 	"github.com/emersion/go-msgauth/authres"
 
 	"github.com/mailtrust/mailtrust/dkim"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/internal/arfield"
+	"github.com/mailtrust/mailtrust/message"
 )
 
-// ARCStatus is a chain validation status, spelled as RFC 8617 §4.4 and the
+// Status is a chain validation status, spelled as RFC 8617 §4.4 and the
 // "arc" method of Authentication-Results (RFC 8617 §10.1) spell it.
-type ARCStatus string
+type Status string
 
 // Chain validation statuses (RFC 8617 §4.4).
 const (
-	// ARCNone: the message carries no ARC header field.
-	ARCNone ARCStatus = "none"
-	// ARCPass: the chain is complete and every seal and the newest
+	// None: the message carries no ARC header field.
+	None Status = "none"
+	// Pass: the chain is complete and every seal and the newest
 	// message signature verify.
-	ARCPass ARCStatus = "pass"
-	// ARCFail: anything else. A key lookup that failed temporarily also
+	Pass Status = "pass"
+	// Fail: anything else. A key lookup that failed temporarily also
 	// makes the chain fail (RFC 8617 §5.2.1 "All Failures Are
-	// Permanent"); ARCResult.Temporary then says that asking again might
+	// Permanent"); Result.Temporary then says that asking again might
 	// have passed.
-	ARCFail ARCStatus = "fail"
+	Fail Status = "fail"
 )
 
-// DefaultMaxARCSets is the largest chain accepted: RFC 8617 §4.2.1
+// DefaultMaxSets is the largest chain accepted: RFC 8617 §4.2.1
 // "Instance tag values can range from 1-50".
-const DefaultMaxARCSets = 50
+const DefaultMaxSets = 50
 
 // Header field names of an ARC set (RFC 8617 §4.1), as message.Field.Key
 // holds them.
@@ -45,47 +46,47 @@ const (
 	keyAS  = "arc-seal"
 )
 
-// Errors. ARCResult.Err wraps one of them; a key problem also wraps package
+// Errors. Result.Err wraps one of them; a key problem also wraps package
 // dkim's error (and for a temporary failure the resolver's).
 var (
 	// ErrTooManySets: more ARC sets than the limit (RFC 8617 §5.2 step 1).
-	ErrTooManySets = errors.New("forward: too many ARC sets")
+	ErrTooManySets = errors.New("arc: too many ARC sets")
 	// ErrChainFailed: an ARC-Seal says cv=fail (RFC 8617 §5.2 steps 2
 	// and 3.3); for Seal, the chain was already marked failed
 	// (RFC 8617 §5.1 step 2).
-	ErrChainFailed = errors.New("forward: ARC chain marked failed by a sealer")
+	ErrChainFailed = errors.New("arc: ARC chain marked failed by a sealer")
 	// ErrStructure: the sets are not one AAR, AMS and AS each for
 	// instances 1 to N, or a cv= value is out of place (RFC 8617 §5.2
 	// step 3).
-	ErrStructure = errors.New("forward: ARC chain structure invalid")
+	ErrStructure = errors.New("arc: ARC chain structure invalid")
 	// ErrMalformed: an ARC header field does not parse or lacks a
 	// required tag (RFC 8617 §4.1).
-	ErrMalformed = errors.New("forward: malformed ARC header field")
+	ErrMalformed = errors.New("arc: malformed ARC header field")
 	// ErrKey: the key of a seal or message signature cannot be used
 	// (missing, revoked, malformed, unavailable, refused by policy).
-	ErrKey = errors.New("forward: ARC key unusable")
+	ErrKey = errors.New("arc: ARC key unusable")
 	// ErrBodyHash: the newest ARC-Message-Signature's body hash does not
 	// match: the body changed after the last seal.
-	ErrBodyHash = errors.New("forward: ARC-Message-Signature body hash mismatch")
+	ErrBodyHash = errors.New("arc: ARC-Message-Signature body hash mismatch")
 	// ErrSignature: a seal or message signature does not verify.
-	ErrSignature = errors.New("forward: ARC signature did not verify")
+	ErrSignature = errors.New("arc: ARC signature did not verify")
 	// ErrExpired: the newest ARC-Message-Signature's x= is before the
 	// evaluation time (RFC 6376 §3.5, which RFC 8617 §4.1.2 imports).
-	ErrExpired = errors.New("forward: ARC-Message-Signature expired")
+	ErrExpired = errors.New("arc: ARC-Message-Signature expired")
 	// ErrNoTime: the verifier was given no evaluation time, so that an
 	// expired signature cannot be told from a valid one.
-	ErrNoTime = errors.New("forward: no evaluation time (ARCOptions.Time)")
+	ErrNoTime = errors.New("arc: no evaluation time (Options.Time)")
 )
 
-// ARCSet is one ARC set as read from the message (RFC 8617 §4.2).
-type ARCSet struct {
+// Set is one ARC set as read from the message (RFC 8617 §4.2).
+type Set struct {
 	// Instance is i=, from 1 (the first sealer) upward.
 	Instance int
 	// SealDomain and SealSelector are d= and s= of the ARC-Seal: the
 	// sealer, whose key signs the chain up to here.
 	SealDomain, SealSelector string
 	// CV is the chain validation status the sealer recorded.
-	CV ARCStatus
+	CV Status
 	// AMSDomain and AMSSelector are d= and s= of the
 	// ARC-Message-Signature.
 	AMSDomain, AMSSelector string
@@ -100,13 +101,13 @@ type ARCSet struct {
 	Results []authres.Result
 }
 
-// ARCResult is the outcome of validating a message's ARC chain.
-type ARCResult struct {
+// Result is the outcome of validating a message's ARC chain.
+type Result struct {
 	// Status is none, pass or fail (RFC 8617 §4.4).
-	Status ARCStatus
+	Status Status
 	// Sets are the chain's sets, oldest (i=1) first, when the chain's
 	// structure is valid; nil otherwise.
-	Sets []ARCSet
+	Sets []Set
 	// FailedInstance is the instance of the set that failed, 0 when none
 	// did or the failure belongs to no single set.
 	FailedInstance int
@@ -125,27 +126,27 @@ type ARCResult struct {
 
 // AuthResult returns the result as an Authentication-Results entry, method
 // "arc" (RFC 8617 §10.1).
-func (r ARCResult) AuthResult() authres.Result {
+func (r Result) AuthResult() authres.Result {
 	v := r.Status
 	if v == "" {
-		v = ARCNone
+		v = None
 	}
 	// go-msgauth's formatter does not know *authres.ARCResult (it would
 	// write the method name empty), so the result is written generically.
 	return &authres.GenericResult{Method: "arc", Value: authres.ResultValue(v), Params: map[string]string{}}
 }
 
-// ARCOptions refine ARC validation. The zero value (or nil) is RFC 8617's
-// defaults, except that NewARCVerifier needs Time.
-type ARCOptions struct {
+// Options refine ARC validation. The zero value (or nil) is RFC 8617's
+// defaults, except that NewVerifier needs Time.
+type Options struct {
 	// MaxSets is the largest chain accepted. Zero, and anything above
-	// DefaultMaxARCSets, mean DefaultMaxARCSets (RFC 8617 §4.2.1).
+	// DefaultMaxSets, mean DefaultMaxSets (RFC 8617 §4.2.1).
 	MaxSets int
 	// Time is the evaluation time, normally the time of receipt: the
 	// newest ARC-Message-Signature has expired when Time is past its x=
-	// (plus ClockSkew), as for DKIM (RFC 6376 §3.5). NewARCVerifier
+	// (plus ClockSkew), as for DKIM (RFC 6376 §3.5). NewVerifier
 	// requires it: with a zero Time a chain fails with ErrNoTime, so that
-	// a forgotten clock never lets an expired signature pass. VerifyARC
+	// a forgotten clock never lets an expired signature pass. Verify
 	// uses the current time when it is zero.
 	Time time.Time
 	// ClockSkew is the tolerance for clocks that disagree, as in package
@@ -159,21 +160,21 @@ type ARCOptions struct {
 	// BodyHashers, when set, is the message's set of body hashers shared
 	// with its DKIM verifier (dkim.Options.BodyHashers): the newest
 	// ARC-Message-Signature takes its hasher from it, the caller writes
-	// the body to the set, and ARCVerifier.Write does nothing. Nil: the
-	// ARCVerifier hashes the body written to it.
+	// the body to the set, and Verifier.Write does nothing. Nil: the
+	// Verifier hashes the body written to it.
 	BodyHashers *dkim.BodyHashers
 	// KeyCache, when set, keeps parsed key records across messages, as
 	// dkim.Options.KeyCache does (one cache may serve both).
 	KeyCache *dkim.KeyCache
 }
 
-func (o *ARCOptions) withDefaults() ARCOptions {
-	var out ARCOptions
+func (o *Options) withDefaults() Options {
+	var out Options
 	if o != nil {
 		out = *o
 	}
-	if out.MaxSets <= 0 || out.MaxSets > DefaultMaxARCSets {
-		out.MaxSets = DefaultMaxARCSets
+	if out.MaxSets <= 0 || out.MaxSets > DefaultMaxSets {
+		out.MaxSets = DefaultMaxSets
 	}
 	switch {
 	case out.ClockSkew == 0:
@@ -255,7 +256,7 @@ func parseInstance(v string) (int, error) {
 //	arc-info = instance [CFWS] ";" authres-payload
 //	instance = [CFWS] %s"i" [CFWS] "=" [CFWS] position
 func parseAAR(value string) (instance int, authServID string, results []authres.Result, err error) {
-	v := strings.TrimLeft(stripComments(unfold(value)), " \t")
+	v := strings.TrimLeft(arfield.StripComments(arfield.Unfold(value)), " \t")
 	if !strings.HasPrefix(v, "i") {
 		return 0, "", nil, errors.New("does not start with i=")
 	}
@@ -275,7 +276,7 @@ func parseAAR(value string) (instance int, authServID string, results []authres.
 	if !strings.HasPrefix(rest, ";") {
 		return 0, "", nil, errors.New("no \";\" after the instance")
 	}
-	authServID, results = parseAuthResults(rest[1:])
+	authServID, results = arfield.Parse(rest[1:])
 	if authServID == "" {
 		return 0, "", nil, errors.New("no authserv-id")
 	}
@@ -301,7 +302,7 @@ type arcSig struct {
 	length                 int64 // l=, -1 when absent
 
 	// ARC-Seal only
-	cv ARCStatus
+	cv Status
 }
 
 // parseSigCommon reads the tags an AMS and an AS share: a, b, d, s, t.
@@ -417,8 +418,8 @@ func parseAS(af *arcField) (*arcSig, error) {
 	if !ok {
 		return nil, errors.New("no cv= tag")
 	}
-	switch st := ARCStatus(strings.ToLower(cv)); st {
-	case ARCNone, ARCPass, ARCFail:
+	switch st := Status(strings.ToLower(cv)); st {
+	case None, Pass, Fail:
 		s.cv = st
 	default:
 		return nil, fmt.Errorf("cv=%q is not none, pass or fail", cv)

@@ -1,12 +1,10 @@
-package forward
+package message
 
 import (
 	"bufio"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/mailtrust/mailtrust/internal/message"
 )
 
 func TestFieldList(t *testing.T) {
@@ -29,12 +27,12 @@ func TestFieldList(t *testing.T) {
 		{"a@b@example.com, <c@example.net>", []string{"c@example.net"}},
 	}
 	for _, tc := range tests {
-		h, err := message.ReadHeader(bufio.NewReader(strings.NewReader("To: "+tc.in+"\r\n\r\n")), message.Limits{})
+		h, err := ReadHeader(bufio.NewReader(strings.NewReader("To: "+tc.in+"\r\n\r\n")), Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 2 { // the second time from the header's parsed lists
-			if got := fieldList(h, h.First("to")); !slices.Equal(got, tc.want) {
+			if got := h.looseList(h.First("to")); !slices.Equal(got, tc.want) {
 				t.Errorf("fieldList(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		}

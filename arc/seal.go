@@ -1,4 +1,4 @@
-package forward
+package arc
 
 import (
 	"bytes"
@@ -15,11 +15,12 @@ import (
 	"time"
 
 	"github.com/mailtrust/mailtrust/dkim"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/internal/arfield"
+	"github.com/mailtrust/mailtrust/message"
 )
 
 // ErrSealOptions is wrapped by Seal's errors about its options.
-var ErrSealOptions = errors.New("forward: invalid seal options")
+var ErrSealOptions = errors.New("arc: invalid seal options")
 
 // SealOptions describe the ARC set Seal adds.
 type SealOptions struct {
@@ -39,11 +40,11 @@ type SealOptions struct {
 	// one AAR holds all of the ADMD's results).
 	AuthResults []string
 	// ChainStatus is the validation status of the chain as it arrived
-	// (cv=, RFC 8617 §5.1 step 4.3): the Status of VerifyARC on the
+	// (cv=, RFC 8617 §5.1 step 4.3): the Status of Verify on the
 	// message before sealing. Empty means none, which only a message
-	// without ARC sets may have. With ARCFail the seal covers only the new
+	// without ARC sets may have. With Fail the seal covers only the new
 	// set (RFC 8617 §5.1.2).
-	ChainStatus ARCStatus
+	ChainStatus Status
 	// Headers are the header fields the ARC-Message-Signature signs (h=).
 	// Nil means DefaultSealHeaders(), each as many times as it occurs. ARC
 	// fields and Authentication-Results may not be signed (RFC 8617
@@ -107,9 +108,9 @@ func Seal(h *message.Header, body io.Reader, opts SealOptions) ([]byte, error) {
 	}
 
 	// The chain so far.
-	fields, tooMany := collectARC(h, 3*DefaultMaxARCSets)
+	fields, tooMany := collectARC(h, 3*DefaultMaxSets)
 	if tooMany {
-		return nil, fmt.Errorf("%w: more than %d sets", ErrTooManySets, DefaultMaxARCSets)
+		return nil, fmt.Errorf("%w: more than %d sets", ErrTooManySets, DefaultMaxSets)
 	}
 	n := 0
 	for _, f := range fields {
@@ -117,36 +118,36 @@ func Seal(h *message.Header, body io.Reader, opts SealOptions) ([]byte, error) {
 	}
 	for _, f := range fields {
 		if f.key == keyAS && f.instance == n && f.err == nil {
-			if cv, _ := f.tags.Get("cv"); strings.EqualFold(cv, string(ARCFail)) {
+			if cv, _ := f.tags.Get("cv"); strings.EqualFold(cv, string(Fail)) {
 				return nil, fmt.Errorf("%w: ARC-Seal i=%d says cv=fail; RFC 8617 §5.1 step 2 stops here", ErrChainFailed, n)
 			}
 		}
 	}
 	i := n + 1
-	if i > DefaultMaxARCSets {
+	if i > DefaultMaxSets {
 		return nil, fmt.Errorf("%w: the chain has %d sets", ErrTooManySets, n)
 	}
 	cv := opts.ChainStatus
 	switch {
 	case cv == "":
-		cv = ARCNone
+		cv = None
 		fallthrough
-	case cv == ARCNone:
+	case cv == None:
 		if n > 0 {
 			return nil, fmt.Errorf("%w: chain status none for a message with %d ARC sets", ErrSealOptions, n)
 		}
-	case cv == ARCPass:
+	case cv == Pass:
 		if n == 0 {
 			return nil, fmt.Errorf("%w: chain status pass for a message without ARC sets", ErrSealOptions)
 		}
-	case cv == ARCFail:
+	case cv == Fail:
 	default:
 		return nil, fmt.Errorf("%w: chain status %q", ErrSealOptions, cv)
 	}
 	// RFC 8617 §5.1.1: the seal covers every earlier set, in order; with
 	// cv=fail only the new one (§5.1.2).
 	var prior [][]byte
-	if cv != ARCFail {
+	if cv != Fail {
 		sets := make([][3][]byte, n)
 		for _, f := range fields {
 			if f.err != nil || f.instance < 1 || f.instance > n {
@@ -170,7 +171,7 @@ func Seal(h *message.Header, body io.Reader, opts SealOptions) ([]byte, error) {
 	results := opts.AuthResults
 	if results == nil {
 		for _, f := range h.Get("authentication-results") {
-			id, items := resultItems(f.Value())
+			id, items := arfield.Items(f.Value())
 			if strings.EqualFold(id, opts.AuthServID) {
 				results = append(results, items...)
 			}
@@ -207,7 +208,7 @@ func Seal(h *message.Header, body io.Reader, opts SealOptions) ([]byte, error) {
 	}
 	bh := dkim.NewBodyHasher(bc, crypto.SHA256, -1)
 	if _, err := io.Copy(bh, body); err != nil {
-		return nil, fmt.Errorf("forward: reading body: %w", err)
+		return nil, fmt.Errorf("arc: reading body: %w", err)
 	}
 	ts := ""
 	if !opts.Time.IsZero() {
@@ -262,7 +263,7 @@ func signDigest(k crypto.Signer, digest []byte) (string, error) {
 	}
 	sig, err := k.Sign(rand.Reader, digest, opt)
 	if err != nil {
-		return "", fmt.Errorf("forward: signing: %w", err)
+		return "", fmt.Errorf("arc: signing: %w", err)
 	}
 	return base64.StdEncoding.EncodeToString(sig), nil
 }

@@ -1,4 +1,4 @@
-package forward
+package arc
 
 import (
 	"bytes"
@@ -20,22 +20,22 @@ func TestARCSharedBodyHashers(t *testing.T) {
 	lists := loadKey(t, "lists", "lists.example", "arc1")
 	z := zoneOf(t, origin, lists)
 	signed := dkimSign(t, crlf(baseMsg), origin)
-	sealed := sealMsg(t, signed, lists, "lists.example", ARCNone, listResults, sealTime)
+	sealed := sealMsg(t, signed, lists, "lists.example", None, listResults, sealTime)
 
 	for _, tc := range []struct {
 		name string
 		msg  []byte
-		want ARCStatus
+		want Status
 		dkim dkim.Status
 	}{
-		{"intact", sealed, ARCPass, dkim.StatusPass},
-		{"body changed", append(bytes.Clone(sealed), "appended\r\n"...), ARCFail, dkim.StatusFail},
+		{"intact", sealed, Pass, dkim.StatusPass},
+		{"body changed", append(bytes.Clone(sealed), "appended\r\n"...), Fail, dkim.StatusFail},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, body := split(t, tc.msg)
 			var set dkim.BodyHashers
 			dv := dkim.NewVerifier(context.Background(), z, h, &dkim.Options{Time: recvTime, BodyHashers: &set})
-			av := NewARCVerifier(context.Background(), z, h, &ARCOptions{Time: recvTime, BodyHashers: &set})
+			av := NewVerifier(context.Background(), z, h, &Options{Time: recvTime, BodyHashers: &set})
 			assert.Equal(t, 1, set.Len(), "one hasher for both signatures")
 			// The verifiers leave the body to the set.
 			_, _ = dv.Write([]byte("ignored\r\n"))

@@ -1,4 +1,4 @@
-package forward
+package arc
 
 import (
 	"bufio"
@@ -12,23 +12,23 @@ import (
 	"time"
 
 	"github.com/mailtrust/mailtrust/dkim"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
-// ARCVerifier validates a message's ARC chain (RFC 8617 §5.2) while the
+// Verifier validates a message's ARC chain (RFC 8617 §5.2) while the
 // body streams through it: create it with the header, write the body, then
 // ask for the Result. Key lookups for every seal and the newest message
 // signature start at creation and run concurrently with the body.
 //
-// An ARCVerifier is not safe for concurrent use, except that Result may be
+// An Verifier is not safe for concurrent use, except that Result may be
 // called more than once.
-type ARCVerifier struct {
-	opts ARCOptions
+type Verifier struct {
+	opts Options
 	h    *message.Header
 
 	decided bool // the result was known from the header alone
-	res     ARCResult
+	res     Result
 
 	sets []arcSetParsed // index i-1 holds instance i
 	keys map[string]*keyFetch
@@ -54,23 +54,23 @@ type keyFetch struct {
 	err  error
 }
 
-// NewARCVerifier reads the ARC sets of h, checks the chain's structure
+// NewVerifier reads the ARC sets of h, checks the chain's structure
 // (RFC 8617 §5.2 steps 1 to 3) and starts the key lookups for every
 // ARC-Seal and for the newest ARC-Message-Signature. opts may be nil.
-func NewARCVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, opts *ARCOptions) *ARCVerifier {
-	v := &ARCVerifier{opts: opts.withDefaults(), h: h}
+func NewVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, opts *Options) *Verifier {
+	v := &Verifier{opts: opts.withDefaults(), h: h}
 	v.prepare(ctx, r)
 	return v
 }
 
-func (v *ARCVerifier) decide(st ARCStatus, instance int, reason string, err error) {
+func (v *Verifier) decide(st Status, instance int, reason string, err error) {
 	v.decided = true
-	v.res = ARCResult{Status: st, FailedInstance: instance, Reason: reason, Err: err}
+	v.res = Result{Status: st, FailedInstance: instance, Reason: reason, Err: err}
 }
 
-func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
+func (v *Verifier) prepare(ctx context.Context, r resolver.Resolver) {
 	if v.h == nil {
-		v.decide(ARCNone, 0, "no ARC header fields", nil)
+		v.decide(None, 0, "no ARC header fields", nil)
 		return
 	}
 	limit := v.opts.MaxSets
@@ -79,11 +79,11 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 	// chose (RFC 8617 §5.2 step 1).
 	fields, tooMany := collectARC(v.h, 3*(limit+1))
 	if len(fields) == 0 {
-		v.decide(ARCNone, 0, "no ARC header fields", nil)
+		v.decide(None, 0, "no ARC header fields", nil)
 		return
 	}
 	if tooMany {
-		v.decide(ARCFail, 0, fmt.Sprintf("more than %d ARC header fields", 3*(limit+1)),
+		v.decide(Fail, 0, fmt.Sprintf("more than %d ARC header fields", 3*(limit+1)),
 			fmt.Errorf("%w: more than %d sets", ErrTooManySets, limit))
 		return
 	}
@@ -93,15 +93,15 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 	}
 	// RFC 8617 §5.2 step 1: at most 50 sets.
 	if n > limit {
-		v.decide(ARCFail, n, fmt.Sprintf("instance %d beyond the limit of %d sets", n, limit),
+		v.decide(Fail, n, fmt.Sprintf("instance %d beyond the limit of %d sets", n, limit),
 			fmt.Errorf("%w: i=%d, limit %d", ErrTooManySets, n, limit))
 		return
 	}
 	// RFC 8617 §5.2 step 2: the newest seal says the chain failed.
 	for _, f := range fields {
 		if f.key == keyAS && f.instance == n && n > 0 {
-			if cv, ok := f.tags.Get("cv"); ok && strings.EqualFold(cv, string(ARCFail)) {
-				v.decide(ARCFail, n, fmt.Sprintf("ARC-Seal i=%d says cv=fail", n),
+			if cv, ok := f.tags.Get("cv"); ok && strings.EqualFold(cv, string(Fail)) {
+				v.decide(Fail, n, fmt.Sprintf("ARC-Seal i=%d says cv=fail", n),
 					fmt.Errorf("%w: i=%d", ErrChainFailed, n))
 				return
 			}
@@ -116,7 +116,7 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 			if errors.Is(f.err, dkim.ErrTagList) {
 				kind = ErrMalformed
 			}
-			v.decide(ARCFail, 0, fmt.Sprintf("%s unreadable: %v", f.field.Name, f.err),
+			v.decide(Fail, 0, fmt.Sprintf("%s unreadable: %v", f.field.Name, f.err),
 				fmt.Errorf("%w: %s: %w", kind, f.field.Name, f.err))
 			return
 		}
@@ -129,7 +129,7 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 			slot = &s.as
 		}
 		if *slot != nil {
-			v.decide(ARCFail, f.instance, fmt.Sprintf("two %s fields with i=%d", f.field.Name, f.instance),
+			v.decide(Fail, f.instance, fmt.Sprintf("two %s fields with i=%d", f.field.Name, f.instance),
 				fmt.Errorf("%w: duplicate %s i=%d", ErrStructure, f.field.Name, f.instance))
 			return
 		}
@@ -148,7 +148,7 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 			missing = append(missing, "ARC-Seal")
 		}
 		if missing != nil {
-			v.decide(ARCFail, i+1, fmt.Sprintf("set i=%d lacks %s", i+1, strings.Join(missing, ", ")),
+			v.decide(Fail, i+1, fmt.Sprintf("set i=%d lacks %s", i+1, strings.Join(missing, ", ")),
 				fmt.Errorf("%w: set i=%d incomplete", ErrStructure, i+1))
 			return
 		}
@@ -158,7 +158,7 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 		s := &v.sets[i]
 		seal, err := parseAS(s.as)
 		if err != nil {
-			v.decide(ARCFail, i+1, fmt.Sprintf("ARC-Seal i=%d: %v", i+1, err),
+			v.decide(Fail, i+1, fmt.Sprintf("ARC-Seal i=%d: %v", i+1, err),
 				fmt.Errorf("%w: ARC-Seal i=%d: %w", ErrMalformed, i+1, err))
 			return
 		}
@@ -166,23 +166,23 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 	}
 	ams, err := parseAMS(v.sets[n-1].ams)
 	if err != nil {
-		v.decide(ARCFail, n, fmt.Sprintf("ARC-Message-Signature i=%d: %v", n, err),
+		v.decide(Fail, n, fmt.Sprintf("ARC-Message-Signature i=%d: %v", n, err),
 			fmt.Errorf("%w: ARC-Message-Signature i=%d: %w", ErrMalformed, n, err))
 		return
 	}
 	v.sets[n-1].msgSig = ams
 	// RFC 8617 §5.2 step 3.3: cv=none at i=1, pass above, never fail.
 	for i := range v.sets {
-		want := ARCPass
+		want := Pass
 		if i == 0 {
-			want = ARCNone
+			want = None
 		}
 		if cv := v.sets[i].seal.cv; cv != want {
 			err := ErrStructure
-			if cv == ARCFail {
+			if cv == Fail {
 				err = ErrChainFailed
 			}
-			v.decide(ARCFail, i+1, fmt.Sprintf("ARC-Seal i=%d has cv=%s, want %s", i+1, cv, want),
+			v.decide(Fail, i+1, fmt.Sprintf("ARC-Seal i=%d has cv=%s, want %s", i+1, cv, want),
 				fmt.Errorf("%w: ARC-Seal i=%d cv=%s", err, i+1, cv))
 			return
 		}
@@ -190,11 +190,11 @@ func (v *ARCVerifier) prepare(ctx context.Context, r resolver.Resolver) {
 	// The clock (RFC 6376 §3.5 x=, imported by RFC 8617 §4.1.2).
 	now := v.opts.Time
 	if now.IsZero() {
-		v.decide(ARCFail, 0, "no evaluation time", ErrNoTime)
+		v.decide(Fail, 0, "no evaluation time", ErrNoTime)
 		return
 	}
 	if ams.x >= 0 && now.Add(-v.opts.ClockSkew).Unix() > ams.x {
-		v.decide(ARCFail, n, fmt.Sprintf("ARC-Message-Signature i=%d expired at %s", n, time.Unix(ams.x, 0).UTC().Format(time.RFC3339)),
+		v.decide(Fail, n, fmt.Sprintf("ARC-Message-Signature i=%d expired at %s", n, time.Unix(ams.x, 0).UTC().Format(time.RFC3339)),
 			fmt.Errorf("%w: i=%d x=%d", ErrExpired, n, ams.x))
 		return
 	}
@@ -228,9 +228,9 @@ func keyID(s *arcSig) string {
 
 // Write streams the message body (after the header block, CRLF or LF line
 // endings) to the newest ARC-Message-Signature's body hash. It never
-// fails. With ARCOptions.BodyHashers set it does nothing: the caller
+// fails. With Options.BodyHashers set it does nothing: the caller
 // writes the body to that set.
-func (v *ARCVerifier) Write(p []byte) (int, error) {
+func (v *Verifier) Write(p []byte) (int, error) {
 	if v != nil && v.body != nil && v.opts.BodyHashers == nil {
 		v.body.Write(p)
 	}
@@ -240,14 +240,14 @@ func (v *ARCVerifier) Write(p []byte) (int, error) {
 // Result finishes validation once the whole body has been written: the
 // newest ARC-Message-Signature (RFC 8617 §5.2 step 4), then every
 // ARC-Seal from the newest to the oldest (step 6). It waits for the key
-// lookups, which end with the context given to NewARCVerifier.
-func (v *ARCVerifier) Result() ARCResult {
+// lookups, which end with the context given to NewVerifier.
+func (v *Verifier) Result() Result {
 	if v == nil {
-		return ARCResult{Status: ARCNone, Reason: "no ARC header fields"}
+		return Result{Status: None, Reason: "no ARC header fields"}
 	}
 	v.once.Do(v.finish)
 	r := v.res
-	r.Sets = append([]ARCSet(nil), v.res.Sets...)
+	r.Sets = append([]Set(nil), v.res.Sets...)
 	return r
 }
 
@@ -258,7 +258,7 @@ type failure struct {
 	err      error
 }
 
-func (v *ARCVerifier) finish() {
+func (v *Verifier) finish() {
 	if v.decided {
 		v.res.Sets = v.publicSets()
 		return
@@ -272,7 +272,7 @@ func (v *ARCVerifier) finish() {
 			}
 			return false
 		}
-		v.res = ARCResult{Status: ARCFail, FailedInstance: f.instance, Reason: f.reason, Err: f.err, Sets: v.publicSets()}
+		v.res = Result{Status: Fail, FailedInstance: f.instance, Reason: f.reason, Err: f.err, Sets: v.publicSets()}
 		return true
 	}
 	if f := v.verifyAMS(); f != nil && record(f) {
@@ -284,7 +284,7 @@ func (v *ARCVerifier) finish() {
 		}
 	}
 	if temp != nil {
-		v.res = ARCResult{Status: ARCFail, FailedInstance: temp.instance, Reason: temp.reason, Err: temp.err,
+		v.res = Result{Status: Fail, FailedInstance: temp.instance, Reason: temp.reason, Err: temp.err,
 			Temporary: true, Sets: v.publicSets()}
 		return
 	}
@@ -292,12 +292,12 @@ func (v *ARCVerifier) finish() {
 	for i := n - 1; i >= 0; i-- {
 		seals = append(seals, v.sets[i].seal.domain)
 	}
-	v.res = ARCResult{Status: ARCPass, Sets: v.publicSets(),
+	v.res = Result{Status: Pass, Sets: v.publicSets(),
 		Reason: fmt.Sprintf("%d set(s), sealed by %s", n, strings.Join(seals, ", "))}
 }
 
 // key waits for the key of s and checks that it may sign mail.
-func (v *ARCVerifier) key(s *arcSig) (*dkim.Key, error) {
+func (v *Verifier) key(s *arcSig) (*dkim.Key, error) {
 	kf := v.keys[keyID(s)]
 	<-kf.done
 	if kf.err != nil {
@@ -311,7 +311,7 @@ func (v *ARCVerifier) key(s *arcSig) (*dkim.Key, error) {
 
 // checkSig verifies sig over digest with the key of s, classifying the
 // error.
-func (v *ARCVerifier) checkSig(s *arcSig, digest []byte) error {
+func (v *Verifier) checkSig(s *arcSig, digest []byte) error {
 	k, err := v.key(s)
 	if err != nil {
 		return err
@@ -327,7 +327,7 @@ func (v *ARCVerifier) checkSig(s *arcSig, digest []byte) error {
 
 // verifyAMS checks the newest ARC-Message-Signature like a DKIM signature
 // (RFC 8617 §5.2 step 4, RFC 6376 §6.1.3).
-func (v *ARCVerifier) verifyAMS() *failure {
+func (v *Verifier) verifyAMS() *failure {
 	n := len(v.sets)
 	ams := v.sets[n-1].msgSig
 	name := fmt.Sprintf("ARC-Message-Signature i=%d (d=%s s=%s)", n, ams.domain, ams.selector)
@@ -373,7 +373,7 @@ func amsDigest(h *message.Header, s *arcSig, hc dkim.Canonicalization) []byte {
 }
 
 // verifySeal checks the ARC-Seal of instance i (RFC 8617 §5.2 step 6).
-func (v *ARCVerifier) verifySeal(i int) *failure {
+func (v *Verifier) verifySeal(i int) *failure {
 	seal := v.sets[i-1].seal
 	parts := make([][]byte, 0, 3*i)
 	for j := 0; j < i; j++ {
@@ -405,20 +405,20 @@ func sealDigest(seal *arcSig, fields [][]byte) []byte {
 
 // publicSets describes the sets for the result, when the structure allowed
 // assembling them.
-func (v *ARCVerifier) publicSets() []ARCSet {
+func (v *Verifier) publicSets() []Set {
 	if len(v.sets) == 0 {
 		return nil
 	}
-	out := make([]ARCSet, 0, len(v.sets))
+	out := make([]Set, 0, len(v.sets))
 	for i, s := range v.sets {
 		if s.aar == nil || s.ams == nil || s.as == nil {
 			return nil
 		}
-		set := ARCSet{Instance: i + 1, AuthServID: s.aar.authServID, Results: s.aar.results}
+		set := Set{Instance: i + 1, AuthServID: s.aar.authServID, Results: s.aar.results}
 		set.SealDomain, _ = s.as.tags.Get("d")
 		set.SealSelector, _ = s.as.tags.Get("s")
 		cv, _ := s.as.tags.Get("cv")
-		set.CV = ARCStatus(strings.ToLower(cv))
+		set.CV = Status(strings.ToLower(cv))
 		set.AMSDomain, _ = s.ams.tags.Get("d")
 		set.AMSSelector, _ = s.ams.tags.Get("s")
 		set.SealDomain = strings.ToLower(set.SealDomain)
@@ -435,13 +435,13 @@ func (v *ARCVerifier) publicSets() []ARCSet {
 	return out
 }
 
-// VerifyARC validates the ARC chain of a whole message read from msg: the
-// convenience form of NewARCVerifier. A zero opts.Time means now. A
+// Verify validates the ARC chain of a whole message read from msg: the
+// convenience form of NewVerifier. A zero opts.Time means now. A
 // message without a header block has no chain (none). The error reports a
 // message that could not be read; the result then says fail with the same
 // error.
-func VerifyARC(ctx context.Context, r resolver.Resolver, msg io.Reader, opts *ARCOptions) (ARCResult, error) {
-	var o ARCOptions
+func Verify(ctx context.Context, r resolver.Resolver, msg io.Reader, opts *Options) (Result, error) {
+	var o Options
 	if opts != nil {
 		o = *opts
 	}
@@ -452,17 +452,17 @@ func VerifyARC(ctx context.Context, r resolver.Resolver, msg io.Reader, opts *AR
 	br := bufio.NewReader(msg)
 	h, err := message.ReadHeader(br, message.Limits{})
 	if errors.Is(err, message.ErrNoHeader) {
-		return ARCResult{Status: ARCNone, Reason: "no header fields"}, nil
+		return Result{Status: None, Reason: "no header fields"}, nil
 	}
 	if err != nil {
-		err = fmt.Errorf("forward: reading message header: %w", err)
-		return ARCResult{Status: ARCFail, Reason: "message header unreadable", Err: err}, err
+		err = fmt.Errorf("arc: reading message header: %w", err)
+		return Result{Status: Fail, Reason: "message header unreadable", Err: err}, err
 	}
-	v := NewARCVerifier(ctx, r, h, opts)
+	v := NewVerifier(ctx, r, h, opts)
 	if _, err := io.Copy(v, br); err != nil {
-		err = fmt.Errorf("forward: reading message body: %w", err)
+		err = fmt.Errorf("arc: reading message body: %w", err)
 		res := v.Result()
-		return ARCResult{Status: ARCFail, Reason: "message body unreadable", Err: err, Sets: res.Sets}, err
+		return Result{Status: Fail, Reason: "message body unreadable", Err: err, Sets: res.Sets}, err
 	}
 	return v.Result(), nil
 }

@@ -1,4 +1,4 @@
-package forward
+package arc
 
 import (
 	"bytes"
@@ -12,7 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/internal/arfield"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -46,81 +47,81 @@ func TestARC(t *testing.T) {
 	base := crlf(baseMsg)
 
 	oneSet := func(t *testing.T) []byte {
-		return sealMsg(t, base, lists, "lists.example", ARCNone, listResults, sealTime)
+		return sealMsg(t, base, lists, "lists.example", None, listResults, sealTime)
 	}
 	twoSets := func(t *testing.T) []byte {
-		return sealMsg(t, oneSet(t), relay, "mx.relay.example", ARCPass, []string{"arc=pass", "spf=pass smtp.mailfrom=lists.example"}, sealTime.Add(time.Minute))
+		return sealMsg(t, oneSet(t), relay, "mx.relay.example", Pass, []string{"arc=pass", "spf=pass smtp.mailfrom=lists.example"}, sealTime.Add(time.Minute))
 	}
 	threeSets := func(t *testing.T) []byte {
-		return sealMsg(t, twoSets(t), third, "third.example", ARCPass, []string{"arc=pass"}, sealTime.Add(2*time.Minute))
+		return sealMsg(t, twoSets(t), third, "third.example", Pass, []string{"arc=pass"}, sealTime.Add(2*time.Minute))
 	}
 
 	tests := []struct {
 		name      string
 		msg       func(t *testing.T) []byte
 		zone      func(z *resolver.Zone)
-		status    ARCStatus
+		status    Status
 		failed    int
 		errIs     error
 		temporary bool
 		sets      int
 	}{
-		{name: "no ARC", msg: func(*testing.T) []byte { return base }, status: ARCNone},
-		{name: "one set", msg: oneSet, status: ARCPass, sets: 1},
-		{name: "two sets", msg: twoSets, status: ARCPass, sets: 2},
-		{name: "three sets, ed25519 newest", msg: threeSets, status: ARCPass, sets: 3},
+		{name: "no ARC", msg: func(*testing.T) []byte { return base }, status: None},
+		{name: "one set", msg: oneSet, status: Pass, sets: 1},
+		{name: "two sets", msg: twoSets, status: Pass, sets: 2},
+		{name: "three sets, ed25519 newest", msg: threeSets, status: Pass, sets: 3},
 		{name: "body modified after the last seal", msg: func(t *testing.T) []byte {
 			return append(twoSets(t), crlf("-- \nadded by someone after the relay\n")...)
-		}, status: ARCFail, failed: 2, errIs: ErrBodyHash, sets: 2},
+		}, status: Fail, failed: 2, errIs: ErrBodyHash, sets: 2},
 		{name: "signed header modified after the last seal", msg: func(t *testing.T) []byte {
 			return editField(t, oneSet(t), "Subject:", func(string) string { return "Subject: Quarterly numbers (edited)\r\n" })
-		}, status: ARCFail, failed: 1, errIs: ErrSignature},
+		}, status: Fail, failed: 1, errIs: ErrSignature},
 		{name: "seal signature broken", msg: func(t *testing.T) []byte {
 			return editField(t, oneSet(t), "ARC-Seal:", func(raw string) string { return flipSig(raw) })
-		}, status: ARCFail, failed: 1, errIs: ErrSignature},
+		}, status: Fail, failed: 1, errIs: ErrSignature},
 		{name: "older AAR edited: newest seal fails", msg: func(t *testing.T) []byte {
 			return editField(t, twoSets(t), "i=1; lists.example", func(raw string) string { return strings.Replace(raw, "dmarc=pass", "dmarc=fail", 1) })
-		}, status: ARCFail, failed: 2, errIs: ErrSignature},
+		}, status: Fail, failed: 2, errIs: ErrSignature},
 		{name: "newest seal says cv=fail", msg: func(t *testing.T) []byte {
-			return sealMsg(t, oneSet(t), relay, "mx.relay.example", ARCFail, []string{"arc=fail"}, sealTime)
-		}, status: ARCFail, failed: 2, errIs: ErrChainFailed},
+			return sealMsg(t, oneSet(t), relay, "mx.relay.example", Fail, []string{"arc=fail"}, sealTime)
+		}, status: Fail, failed: 2, errIs: ErrChainFailed},
 		{name: "older seal says cv=fail", msg: func(t *testing.T) []byte {
-			m := sealMsg(t, base, lists, "lists.example", ARCFail, listResults, sealTime)
+			m := sealMsg(t, base, lists, "lists.example", Fail, listResults, sealTime)
 			h, body := split(t, m)
 			// Seal refuses to extend a failed chain; write i=2 directly.
-			return append(sealRaw(t, h, body, relay, "mx.relay.example", 2, ARCPass), m...)
-		}, status: ARCFail, failed: 1, errIs: ErrChainFailed},
+			return append(sealRaw(t, h, body, relay, "mx.relay.example", 2, Pass), m...)
+		}, status: Fail, failed: 1, errIs: ErrChainFailed},
 		{name: "i=2 seal says cv=none", msg: func(t *testing.T) []byte {
 			m := oneSet(t)
 			h, body := split(t, m)
 			// A message with a chain sealed again as if it had none.
-			out := sealRaw(t, h, body, relay, "mx.relay.example", 2, ARCNone)
+			out := sealRaw(t, h, body, relay, "mx.relay.example", 2, None)
 			return append(out, m...)
-		}, status: ARCFail, failed: 2, errIs: ErrStructure},
+		}, status: Fail, failed: 2, errIs: ErrStructure},
 		{name: "gap: set 2 removed", msg: func(t *testing.T) []byte {
 			return dropInstance(t, threeSets(t), 2)
-		}, status: ARCFail, failed: 2, errIs: ErrStructure},
+		}, status: Fail, failed: 2, errIs: ErrStructure},
 		{name: "duplicate AAR for i=1", msg: func(t *testing.T) []byte {
 			m := oneSet(t)
 			return prepend(m, "ARC-Authentication-Results: i=1; lists.example; dmarc=pass header.from=origin.example")
-		}, status: ARCFail, failed: 1, errIs: ErrStructure},
+		}, status: Fail, failed: 1, errIs: ErrStructure},
 		{name: "AMS without instance", msg: func(t *testing.T) []byte {
 			return prepend(oneSet(t), "ARC-Message-Signature: a=rsa-sha256; b=AAAA; bh=AAAA; d=x.example; s=s; h=from")
-		}, status: ARCFail, errIs: ErrStructure},
+		}, status: Fail, errIs: ErrStructure},
 		{name: "lone AAR", msg: func(t *testing.T) []byte {
 			return prepend(base, "ARC-Authentication-Results: i=1; lists.example; dmarc=pass")
-		}, status: ARCFail, failed: 1, errIs: ErrStructure},
+		}, status: Fail, failed: 1, errIs: ErrStructure},
 		{name: "key missing", msg: oneSet, zone: func(z *resolver.Zone) {
 			*z = *resolver.NewZone()
-		}, status: ARCFail, failed: 1, errIs: ErrKey},
+		}, status: Fail, failed: 1, errIs: ErrKey},
 		{name: "key SERVFAIL", msg: oneSet, zone: func(z *resolver.Zone) {
 			z.SetFault("arc1._domainkey.lists.example", resolver.FaultServfail)
-		}, status: ARCFail, failed: 1, errIs: ErrKey, temporary: true, sets: 1},
+		}, status: Fail, failed: 1, errIs: ErrKey, temporary: true, sets: 1},
 		{name: "key SERVFAIL for one seal, another seal broken", msg: func(t *testing.T) []byte {
 			return editField(t, twoSets(t), "ARC-Seal:", func(raw string) string { return flipSig(raw) })
 		}, zone: func(z *resolver.Zone) {
 			z.SetFault("arc1._domainkey.lists.example", resolver.FaultServfail)
-		}, status: ARCFail, failed: 2, errIs: ErrSignature},
+		}, status: Fail, failed: 2, errIs: ErrSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,7 +187,7 @@ func dropInstance(t *testing.T, msg []byte, i int) []byte {
 // sealRaw writes a set with an explicit instance and cv, bypassing Seal's
 // checks, to make chains Seal refuses to make; its signatures do not
 // verify, which the structural checks never reach.
-func sealRaw(t *testing.T, h *message.Header, body []byte, k testKey, authServID string, instance int, cv ARCStatus) []byte {
+func sealRaw(t *testing.T, h *message.Header, body []byte, k testKey, authServID string, instance int, cv Status) []byte {
 	t.Helper()
 	// Seal on a header without the chain, then renumber.
 	bare := &message.Header{}
@@ -217,13 +218,13 @@ func TestARCTime(t *testing.T) {
 	tests := []struct {
 		name   string
 		at     time.Time
-		status ARCStatus
+		status Status
 		errIs  error
 	}{
-		{"before expiry", sealTime.Add(time.Hour), ARCPass, nil},
-		{"within the clock skew after x=", sealTime.Add(24*time.Hour + time.Minute), ARCPass, nil},
-		{"expired", sealTime.Add(25 * time.Hour), ARCFail, ErrExpired},
-		{"signed in the future: not refused (RFC 6376 §3.5 MAY)", sealTime.Add(-time.Hour), ARCPass, nil},
+		{"before expiry", sealTime.Add(time.Hour), Pass, nil},
+		{"within the clock skew after x=", sealTime.Add(24*time.Hour + time.Minute), Pass, nil},
+		{"expired", sealTime.Add(25 * time.Hour), Fail, ErrExpired},
+		{"signed in the future: not refused (RFC 6376 §3.5 MAY)", sealTime.Add(-time.Hour), Pass, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,10 +237,10 @@ func TestARCTime(t *testing.T) {
 	}
 	t.Run("no evaluation time", func(t *testing.T) {
 		h, body := split(t, msg)
-		v := NewARCVerifier(context.Background(), z, h, nil)
+		v := NewVerifier(context.Background(), z, h, nil)
 		_, _ = v.Write(body)
 		res := v.Result()
-		assert.Equal(t, ARCFail, res.Status)
+		assert.Equal(t, Fail, res.Status)
 		assert.ErrorIs(t, res.Err, ErrNoTime)
 	})
 }
@@ -248,20 +249,20 @@ func TestARCLimits(t *testing.T) {
 	k := newEd25519Key(t, "hop.example", "ed")
 	z := zoneOf(t, k)
 	msg := crlf(baseMsg)
-	cv := ARCNone
-	for i := 1; i <= DefaultMaxARCSets; i++ {
+	cv := None
+	for i := 1; i <= DefaultMaxSets; i++ {
 		msg = sealMsg(t, msg, k, "hop.example", cv, []string{fmt.Sprintf("arc=%s", cv)}, sealTime)
-		cv = ARCPass
+		cv = Pass
 	}
 	t.Run("50 sets pass", func(t *testing.T) {
 		res := verifyAt(t, z, msg, recvTime)
-		assert.Equal(t, ARCPass, res.Status, res.Reason)
+		assert.Equal(t, Pass, res.Status, res.Reason)
 		assert.Len(t, res.Sets, 50)
 	})
 	t.Run("Seal refuses a 51st set", func(t *testing.T) {
 		h, body := split(t, msg)
 		_, err := Seal(h, bytes.NewReader(body), SealOptions{Domain: k.domain, Selector: k.selector, Signer: k.signer,
-			AuthServID: "hop.example", ChainStatus: ARCPass})
+			AuthServID: "hop.example", ChainStatus: Pass})
 		assert.ErrorIs(t, err, ErrTooManySets)
 	})
 	t.Run("51 sets fail", func(t *testing.T) {
@@ -274,14 +275,14 @@ func TestARCLimits(t *testing.T) {
 			m = prepend(m, f)
 		}
 		res := verifyAt(t, z, m, recvTime)
-		assert.Equal(t, ARCFail, res.Status)
+		assert.Equal(t, Fail, res.Status)
 		assert.ErrorIs(t, res.Err, ErrTooManySets)
 		assert.Contains(t, res.Reason, "limit of 50")
 	})
 	t.Run("MaxSets lowers the limit", func(t *testing.T) {
-		res, err := VerifyARC(context.Background(), z, bytes.NewReader(msg), &ARCOptions{Time: recvTime, MaxSets: 10})
+		res, err := Verify(context.Background(), z, bytes.NewReader(msg), &Options{Time: recvTime, MaxSets: 10})
 		require.NoError(t, err)
-		assert.Equal(t, ARCFail, res.Status)
+		assert.Equal(t, Fail, res.Status)
 		assert.ErrorIs(t, res.Err, ErrTooManySets)
 	})
 	t.Run("a flood of ARC fields is cut short", func(t *testing.T) {
@@ -290,7 +291,7 @@ func TestARCLimits(t *testing.T) {
 			b.WriteString("ARC-Seal: i=1; cv=none\r\n")
 		}
 		res := verifyAt(t, z, append([]byte(b.String()), crlf(baseMsg)...), recvTime)
-		assert.Equal(t, ARCFail, res.Status)
+		assert.Equal(t, Fail, res.Status)
 		assert.ErrorIs(t, res.Err, ErrTooManySets)
 	})
 }
@@ -307,15 +308,15 @@ func TestARCSealRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			msg := append(out, base...)
 			res := verifyAt(t, z, msg, recvTime)
-			assert.Equal(t, ARCPass, res.Status, res.Reason)
+			assert.Equal(t, Pass, res.Status, res.Reason)
 			// Refolding a signed field breaks simple header
 			// canonicalization only.
 			refolded := editField(t, msg, "Subject:", func(string) string { return "Subject: Quarterly\r\n numbers\r\n" })
 			res = verifyAt(t, z, refolded, recvTime)
 			if strings.HasPrefix(c, "simple") {
-				assert.Equal(t, ARCFail, res.Status)
+				assert.Equal(t, Fail, res.Status)
 			} else {
-				assert.Equal(t, ARCPass, res.Status, res.Reason)
+				assert.Equal(t, Pass, res.Status, res.Reason)
 			}
 		})
 	}
@@ -323,15 +324,15 @@ func TestARCSealRoundTrip(t *testing.T) {
 		m := prepend(base, "Authentication-Results: lists.example; spf=pass smtp.mailfrom=origin.example;\r\n dkim=pass (2048-bit key; signed) header.d=origin.example")
 		m = prepend(m, "Authentication-Results: other.example; dmarc=fail header.from=origin.example")
 		m = prepend(m, "Authentication-Results: Lists.Example; dmarc=pass header.from=origin.example")
-		sealed := sealMsg(t, m, lists, "lists.example", ARCNone, nil, sealTime)
+		sealed := sealMsg(t, m, lists, "lists.example", None, nil, sealTime)
 		res := verifyAt(t, z, sealed, recvTime)
-		require.Equal(t, ARCPass, res.Status, res.Reason)
+		require.Equal(t, Pass, res.Status, res.Reason)
 		aar := firstField(t, sealed, "arc-authentication-results")
 		assert.Contains(t, aar, "dmarc=pass header.from=origin.example")
 		assert.Contains(t, aar, "dkim=pass (2048-bit key; signed) header.d=origin.example")
 		assert.NotContains(t, aar, "dmarc=fail")
-		w := summarize(res.Sets[0].Results, func(a, b string) bool { return a == b }, "origin.example")
-		assert.Equal(t, resultWords{spf: "pass", dkim: "pass", dmarc: "pass", spfDomain: "origin.example", dkimDomain: "origin.example", fromDom: "origin.example"}, w)
+		require.Len(t, res.Sets[0].Results, 3, "spf, dkim and dmarc, parsed")
+		assert.Equal(t, "lists.example", res.Sets[0].AuthServID)
 	})
 	t.Run("option errors", func(t *testing.T) {
 		h, body := split(t, base)
@@ -342,7 +343,7 @@ func TestARCSealRoundTrip(t *testing.T) {
 			"no authserv-id":    func(o *SealOptions) { o.AuthServID = "" },
 			"signs ARC-Seal":    func(o *SealOptions) { o.Headers = []string{"from", "ARC-Seal"} },
 			"signs A-R":         func(o *SealOptions) { o.Headers = []string{"from", "authentication-results"} },
-			"pass without sets": func(o *SealOptions) { o.ChainStatus = ARCPass },
+			"pass without sets": func(o *SealOptions) { o.ChainStatus = Pass },
 			"bad status":        func(o *SealOptions) { o.ChainStatus = "maybe" },
 			"bad c=":            func(o *SealOptions) { o.Canonicalization = "loose" },
 			"x= before t=":      func(o *SealOptions) { o.Time = sealTime; o.Expiration = sealTime.Add(-time.Hour) },
@@ -352,7 +353,7 @@ func TestARCSealRoundTrip(t *testing.T) {
 			_, err := Seal(h, bytes.NewReader(body), o)
 			assert.ErrorIs(t, err, ErrSealOptions, name)
 		}
-		sealed := sealMsg(t, base, lists, "lists.example", ARCNone, nil, sealTime)
+		sealed := sealMsg(t, base, lists, "lists.example", None, nil, sealTime)
 		h2, body2 := split(t, sealed)
 		o := good
 		_, err := Seal(h2, bytes.NewReader(body2), o)
@@ -365,15 +366,15 @@ func firstField(t *testing.T, msg []byte, key string) string {
 	h, _ := split(t, msg)
 	f := h.First(key)
 	require.NotNil(t, f, key)
-	return unfold(f.Value())
+	return arfield.Unfold(f.Value())
 }
 
 func TestARCResultAuthResult(t *testing.T) {
-	for _, st := range []ARCStatus{ARCNone, ARCPass, ARCFail, ""} {
-		r := ARCResult{Status: st}.AuthResult()
+	for _, st := range []Status{None, Pass, Fail, ""} {
+		r := Result{Status: st}.AuthResult()
 		want := st
 		if want == "" {
-			want = ARCNone
+			want = None
 		}
 		// Formatted and parsed back, as a receiver's header carries it.
 		header := authres.Format("mx.example", []authres.Result{r})
@@ -383,8 +384,8 @@ func TestARCResultAuthResult(t *testing.T) {
 		require.Len(t, parsed, 1)
 		assert.Equal(t, fmt.Sprintf("%v", want), fmt.Sprintf("%v", arcValue(parsed[0])))
 	}
-	var v *ARCVerifier
-	assert.Equal(t, ARCNone, v.Result().Status, "a nil verifier has no chain")
+	var v *Verifier
+	assert.Equal(t, None, v.Result().Status, "a nil verifier has no chain")
 	n, err := v.Write([]byte("x"))
 	assert.Equal(t, 1, n)
 	assert.NoError(t, err)

@@ -1,4 +1,4 @@
-package forward
+package arc
 
 import (
 	"bufio"
@@ -21,30 +21,20 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mailtrust/mailtrust/dkim"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/internal/arfield"
+	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
-// conformanceDir finds shared/conformance by walking up from the package
-// directory: in this workspace and in CI, shared/ sits beside the
-// repository. A missing suite fails the test: it is never skipped silently.
+// conformanceDir is the suite's folder in the repository's testdata (its
+// README names the source and licence), so that any clone runs it.
 func conformanceDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	dir := filepath.Join("..", "testdata", "conformance", "arc")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("conformance suite missing: %v", err)
 	}
-	for {
-		c := filepath.Join(dir, "shared", "conformance")
-		if st, err := os.Stat(c); err == nil && st.IsDir() {
-			return c
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/conformance not found above the package directory; CI must check out shared/ beside the repository")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // arcScenario is one YAML document of the ValiMail ARC suite.
@@ -78,7 +68,7 @@ type arcCase struct {
 
 func loadARCSuite(t *testing.T, name string) []arcScenario {
 	t.Helper()
-	path := filepath.Join(conformanceDir(t), "arc", name)
+	path := filepath.Join(conformanceDir(t), name)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("ARC suite: %v", err)
@@ -193,7 +183,7 @@ var arcSuiteOverrides = map[string]struct{ cv, why string }{
 var arcSuiteSkips = map[string]string{}
 
 // TestARCValidationSuite runs every case of the ValiMail ARC validation
-// suite (shared/conformance/arc/arc-draft-validation-tests.yml) and compares
+// suite (testdata/conformance/arc/arc-draft-validation-tests.yml) and compares
 // the chain validation status.
 //
 //	go test ./forward/ -run TestARCValidationSuite -v
@@ -221,9 +211,9 @@ func TestARCValidationSuite(t *testing.T) {
 			ok := t.Run(name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				res, err := VerifyARC(ctx, z, strings.NewReader(tc.Message), &ARCOptions{Time: suiteTime})
+				res, err := Verify(ctx, z, strings.NewReader(tc.Message), &Options{Time: suiteTime})
 				if err != nil {
-					t.Fatalf("VerifyARC: %v", err)
+					t.Fatalf("Verify: %v", err)
 				}
 				if string(res.Status) != want {
 					t.Errorf("%s (%s): cv=%s, want %s; reason: %s; err: %v", name, tc.Description, res.Status, want, res.Reason, res.Err)
@@ -244,7 +234,7 @@ func TestARCValidationSuite(t *testing.T) {
 }
 
 // TestARCSignSuite seals every message of the ValiMail ARC signing suite
-// (shared/conformance/arc/arc-draft-sign-tests.yml) with the suite's key,
+// (testdata/conformance/arc/arc-draft-sign-tests.yml) with the suite's key,
 // time, signed headers and authserv-id, and compares the three fields
 // with the suite's. RSA PKCS #1 v1.5 signatures are deterministic, so equal
 // b= values show byte-identical canonicalization and signing input. The
@@ -291,7 +281,7 @@ func TestARCSignSuite(t *testing.T) {
 				assert.Equal(t, sigTags(t, tc.AS), sigTags(t, got.First("arc-seal").Value()), "ARC-Seal")
 				assert.Equal(t, sigTags(t, tc.AMS), sigTags(t, got.First("arc-message-signature").Value()), "ARC-Message-Signature")
 				assert.Equal(t, strings.Join(strings.Fields(tc.AAR), " "),
-					strings.Join(strings.Fields(unfold(got.First("arc-authentication-results").Value())), " "), "ARC-Authentication-Results")
+					strings.Join(strings.Fields(arfield.Unfold(got.First("arc-authentication-results").Value())), " "), "ARC-Authentication-Results")
 			})
 			if ok {
 				passed++
@@ -303,19 +293,19 @@ func TestARCSignSuite(t *testing.T) {
 
 // stampedARC returns the arc= result of the Authentication-Results fields
 // of authServID, or none.
-func stampedARC(h *message.Header, authServID string) ARCStatus {
+func stampedARC(h *message.Header, authServID string) Status {
 	for _, f := range h.Get("authentication-results") {
-		id, items := resultItems(f.Value())
+		id, items := arfield.Items(f.Value())
 		if id != authServID {
 			continue
 		}
 		for _, it := range items {
 			if v, ok := strings.CutPrefix(it, "arc="); ok {
-				return ARCStatus(strings.ToLower(strings.Fields(v)[0]))
+				return Status(strings.ToLower(strings.Fields(v)[0]))
 			}
 		}
 	}
-	return ARCNone
+	return None
 }
 
 // sigTags returns a signature's tags with all whitespace removed from the

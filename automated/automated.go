@@ -1,37 +1,57 @@
-package forward
+// Package automated recognizes mail that a machine sent: Auto-Submitted
+// (RFC 3834 §5), Precedence (RFC 3834 §3.1.8), Microsoft's
+// X-Auto-Response-Suppress, the null reverse-path (RFC 5321 §4.5.5),
+// bounce and no-reply senders, delivery and disposition reports
+// (RFC 6522), loop guards, ticketing systems and configured partners. It
+// matters to anyone who answers mail automatically: RFC 3834 §2 asks
+// responders not to answer such mail, lest two machines loop.
+//
+// What this package does not do: it does not judge whether the mail is
+// authentic (automated mail may well be) and it sends nothing.
+package automated
 
 import (
 	"mime"
 	"strings"
 
+	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/internal/domain"
-	"github.com/mailtrust/mailtrust/internal/message"
+	"github.com/mailtrust/mailtrust/message"
 )
+
+// Code is a stable automated-mail signal code.
+type Code string
+
+// Signal is one observation, with its code and a human-readable detail.
+type Signal struct {
+	Code   Code
+	Detail string
+}
 
 // Automated-mail signal codes. Any one of them makes a message Automated.
 const (
-	AutoSubmitted    = "auto-submitted"           // Auto-Submitted other than "no" (RFC 3834 §5)
-	AutoResponseSupp = "x-auto-response-suppress" // Microsoft's suppression request: All, OOF or AutoReply
-	AutoPrecedence   = "precedence"               // Precedence: bulk, junk, list or auto_reply (RFC 3834 §3.1.8)
-	AutoNullSender   = "null-sender"              // MAIL FROM <> (RFC 5321 §4.5.5: notifications)
-	AutoMailerDaemon = "from.mailer-daemon"       // From MAILER-DAEMON@ or postmaster@
-	AutoNoReply      = "from.noreply"             // From noreply@, no-reply@, donotreply@, do-not-reply@
-	AutoReport       = "report"                   // Content-Type multipart/report (RFC 6522: DSN, MDN, ARF)
-	AutoReplyHeader  = "x-autoreply"              // X-Autoreply, X-Autorespond
-	AutoLoop         = "x-loop"                   // X-Loop, X-No-Loop, X-OTRS-Loop: a loop guard was set
-	AutoHelpdesk     = "helpdesk"                 // headers of a ticketing system
-	AutoPartner      = "partner"                  // a configured automated partner address or domain
+	AutoSubmitted    Code = "auto-submitted"           // Auto-Submitted other than "no" (RFC 3834 §5)
+	AutoResponseSupp Code = "x-auto-response-suppress" // Microsoft's suppression request: All, OOF or AutoReply
+	AutoPrecedence   Code = "precedence"               // Precedence: bulk, junk, list or auto_reply (RFC 3834 §3.1.8)
+	AutoNullSender   Code = "null-sender"              // MAIL FROM <> (RFC 5321 §4.5.5: notifications)
+	AutoMailerDaemon Code = "from.mailer-daemon"       // From MAILER-DAEMON@ or postmaster@
+	AutoNoReply      Code = "from.noreply"             // From noreply@, no-reply@, donotreply@, do-not-reply@
+	AutoReport       Code = "report"                   // Content-Type multipart/report (RFC 6522: DSN, MDN, ARF)
+	AutoReplyHeader  Code = "x-autoreply"              // X-Autoreply, X-Autorespond
+	AutoLoop         Code = "x-loop"                   // X-Loop, X-No-Loop, X-OTRS-Loop: a loop guard was set
+	AutoHelpdesk     Code = "helpdesk"                 // headers of a ticketing system
+	AutoPartner      Code = "partner"                  // a configured automated partner address or domain
 )
 
-// Automated is what DetectAutomated found: mail a machine sent, which an
+// Automated is what Detect found: mail a machine sent, which an
 // automatic reply must not answer (RFC 3834 §2) lest two machines loop.
-type Automated struct {
+type Result struct {
 	Automated bool
 	Signals   []Signal
 }
 
-// AutomatedOptions refine DetectAutomated.
-type AutomatedOptions struct {
+// Options refine Detect.
+type Options struct {
 	// Partners are senders known to be machines: "addr@example.com"
 	// (that address) or "@example.com" (that domain and its subdomains),
 	// matched against From and MAIL FROM.
@@ -64,15 +84,16 @@ func helpdeskSigns() []helpdeskSign {
 	}
 }
 
-// DetectAutomated looks for signs that a machine sent the message:
+// Detect looks for signs that a machine sent the message:
 // Auto-Submitted (RFC 3834 §5), Precedence, Microsoft's
 // X-Auto-Response-Suppress, a null reverse-path, bounce and no-reply
 // senders, delivery and disposition reports (RFC 6522), loop guards,
 // ticketing systems, and configured partners. It is independent of trust:
-// automated mail may be perfectly authentic. opts may be nil.
-func DetectAutomated(h *message.Header, mailFrom string, opts *AutomatedOptions) Automated {
-	var a Automated
-	add := func(code, detail string) { a.Signals = append(a.Signals, Signal{code, detail}) }
+// automated mail may be perfectly authentic. from is the author identity
+// the caller holds (message.ParseFrom); opts may be nil.
+func Detect(h *message.Header, from message.From, mailFrom string, opts *Options) Result {
+	var a Result
+	add := func(code Code, detail string) { a.Signals = append(a.Signals, Signal{code, detail}) }
 	if h == nil {
 		h = &message.Header{}
 	}
@@ -81,7 +102,7 @@ func DetectAutomated(h *message.Header, mailFrom string, opts *AutomatedOptions)
 	// optional parameters ("auto-replied; owner-email=..."); "no" is a
 	// person.
 	if f := h.First("auto-submitted"); f != nil {
-		v := strings.TrimSpace(stripComments(f.Unfolded()))
+		v := strings.TrimSpace(arfield.StripComments(f.Unfolded()))
 		kw, _, _ := strings.Cut(v, ";")
 		if kw = strings.ToLower(strings.TrimSpace(kw)); kw != "" && kw != "no" {
 			add(AutoSubmitted, v)
@@ -108,12 +129,11 @@ func DetectAutomated(h *message.Header, mailFrom string, opts *AutomatedOptions)
 	if mf := strings.TrimSpace(mailFrom); mf == "" || mf == "<>" {
 		add(AutoNullSender, "MAIL FROM <>")
 	}
-	from := firstAddr(h, "from")
-	switch local := strings.ToLower(localOf(from)); local {
+	switch local := strings.ToLower(from.Local); local {
 	case "mailer-daemon", "postmaster":
-		add(AutoMailerDaemon, from)
+		add(AutoMailerDaemon, from.Address)
 	case "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply":
-		add(AutoNoReply, from)
+		add(AutoNoReply, from.Address)
 	}
 	if f := h.First("content-type"); f != nil {
 		mt, params, err := mime.ParseMediaType(f.Unfolded())
@@ -148,7 +168,7 @@ func DetectAutomated(h *message.Header, mailFrom string, opts *AutomatedOptions)
 		}
 	}
 	if opts != nil {
-		if p, ok := matchPartner(opts.Partners, from, mailFrom); ok {
+		if p, ok := matchPartner(opts.Partners, from.Address, mailFrom); ok {
 			add(AutoPartner, p)
 		}
 	}
@@ -166,12 +186,12 @@ func matchPartner(partners []string, addrs ...string) (string, bool) {
 			continue
 		}
 		for _, a := range addrs {
-			a = normAddr(a)
+			a = message.FoldAddress(a)
 			if a == "" || !strings.Contains(a, "@") {
 				continue
 			}
 			if strings.HasPrefix(p, "@") {
-				if domain.IsSubdomain(domainOf(a), p[1:]) {
+				if domain.IsSubdomain(message.DomainOf(a), p[1:]) {
 					return p + " matches " + a, true
 				}
 			} else if a == p {

@@ -1,23 +1,21 @@
-package forward
+package message
 
 import (
 	"strings"
-
-	"github.com/mailtrust/mailtrust/internal/message"
 )
 
-// Address handling here is deliberately simple: the address-list parser of
-// internal/message, and when it refuses a field, the text between the last
-// "<" and ">" or the first word with an "@". The careful From extraction a
-// verdict relies on lives in internal/message too; these addresses only
-// describe forwarding, so a mailbox without a domain is passed over.
+// Loose reading, for fields that only describe a message (Reply-To, Sender,
+// Resent-*, X-Original-From, list headers): the address-list parser, and
+// when it refuses a field, the text between the last "<" and ">" or the
+// first word with an "@". The From identity a verdict relies on is
+// ParseFrom's, never this; a mailbox without a domain is passed over.
 
 // maxAddrs bounds the addresses read from one field.
 const maxAddrs = 100
 
-// domainOf returns the lower-cased domain of an address (or of an "@domain"
+// DomainOf returns the lower-cased domain of an address (or of an "@domain"
 // or a bare domain).
-func domainOf(addr string) string {
+func DomainOf(addr string) string {
 	addr = strings.Trim(strings.TrimSpace(addr), "<>")
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		addr = addr[i+1:]
@@ -25,8 +23,8 @@ func domainOf(addr string) string {
 	return strings.ToLower(strings.TrimSuffix(addr, "."))
 }
 
-// localOf returns the local part of an address, as written.
-func localOf(addr string) string {
+// LocalOf returns the local part of an address, as written.
+func LocalOf(addr string) string {
 	addr = strings.Trim(strings.TrimSpace(addr), "<>")
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		return addr[:i]
@@ -34,20 +32,20 @@ func localOf(addr string) string {
 	return ""
 }
 
-// normAddr returns addr with its domain lower-cased: RFC 5321 §2.4 lets
+// FoldAddress returns addr with its domain lower-cased: RFC 5321 §2.4 lets
 // only the domain be compared case-insensitively, but receivers compare
 // local parts case-insensitively too in practice, so both are folded.
-func normAddr(addr string) string {
+func FoldAddress(addr string) string {
 	addr = strings.Trim(strings.TrimSpace(addr), "<>")
 	return strings.ToLower(addr)
 }
 
-// fieldAddrs returns the addresses of every field named key, top to
-// bottom.
-func fieldAddrs(h *message.Header, key string) []string {
+// LooseAddresses returns the addr-specs of every field named key, top to
+// bottom, read loosely (above), at most maxAddrs.
+func (h *Header) LooseAddresses(key string) []string {
 	var out []string
 	for _, f := range h.Get(key) {
-		out = append(out, fieldList(h, f)...)
+		out = append(out, h.looseList(f)...)
 		if len(out) >= maxAddrs {
 			return out[:maxAddrs]
 		}
@@ -55,21 +53,22 @@ func fieldAddrs(h *message.Header, key string) []string {
 	return out
 }
 
-// firstAddr returns the first address of the topmost field named key.
-func firstAddr(h *message.Header, key string) string {
+// FirstLooseAddress returns the first addr-spec of the topmost field named
+// key, read loosely (above).
+func (h *Header) FirstLooseAddress(key string) string {
 	f := h.First(key)
 	if f == nil {
 		return ""
 	}
-	if as := fieldList(h, f); len(as) > 0 {
+	if as := h.looseList(f); len(as) > 0 {
 		return as[0]
 	}
 	return ""
 }
 
-// fieldList returns the addr-specs of the address list in f, a field of
+// looseList returns the addr-specs of the address list in f, a field of
 // h, parsed once for all the checks that read it.
-func fieldList(h *message.Header, f *message.Field) []string {
+func (h *Header) looseList(f *Field) []string {
 	v := f.Unfolded()
 	if v == "" {
 		return nil
@@ -80,7 +79,7 @@ func fieldList(h *message.Header, f *message.Field) []string {
 
 // addrSpecs returns the addresses of list, the parse of v, or when v did
 // not parse what looks like an address in each of its parts.
-func addrSpecs(v string, list message.List, err error) []string {
+func addrSpecs(v string, list List, err error) []string {
 	if err == nil {
 		out := make([]string, 0, len(list.Mailboxes))
 		for _, m := range list.Mailboxes {

@@ -1,4 +1,4 @@
-package forward
+package arfield
 
 import (
 	"strings"
@@ -6,11 +6,11 @@ import (
 	"github.com/emersion/go-msgauth/authres"
 )
 
-// stripComments removes RFC 5322 §3.2.2 comments (nested parentheses,
+// StripComments removes RFC 5322 §3.2.2 comments (nested parentheses,
 // backslash escapes) outside quoted strings, replacing each with a space,
 // so that a ";" or "=" inside "(1024-bit key; hi)" does not split a result.
 // An unterminated comment runs to the end.
-func stripComments(s string) string {
+func StripComments(s string) string {
 	if !strings.ContainsAny(s, "()") {
 		return s
 	}
@@ -53,9 +53,9 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// unfold removes the CRLF of folded lines and turns other line breaks into
+// Unfold removes the CRLF of folded lines and turns other line breaks into
 // spaces (RFC 5322 §2.2.3).
-func unfold(s string) string {
+func Unfold(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "")
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
@@ -103,14 +103,14 @@ func splitResults(s string) []string {
 	return out
 }
 
-// parseAuthResults parses an RFC 8601 authres-payload, the value of an
+// Parse parses an RFC 8601 authres-payload, the value of an
 // Authentication-Results field or of an ARC-Authentication-Results field
 // after its instance tag. Comments are removed first. Results that do not
 // parse are skipped: RFC 8617 §3.4 "the accuracy or syntax of the
 // authres-payload field does not affect the validity of the ARC chain",
 // and a receiver reading an upstream header keeps what it understands.
-func parseAuthResults(payload string) (authServID string, results []authres.Result) {
-	parts := splitResults(stripComments(unfold(payload)))
+func Parse(payload string) (authServID string, results []authres.Result) {
+	parts := splitResults(StripComments(Unfold(payload)))
 	if len(parts) == 0 {
 		return "", nil
 	}
@@ -134,15 +134,15 @@ func parseAuthResults(payload string) (authServID string, results []authres.Resu
 	return authServID, results
 }
 
-// resultItems returns the results of an authres-payload as written (comments
+// Items returns the results of an authres-payload as written (comments
 // kept, whitespace runs reduced), without the authserv-id: what a sealer
 // copies into its ARC-Authentication-Results (RFC 8617 §4.1.1).
-func resultItems(payload string) (authServID string, items []string) {
-	parts := splitResults(unfold(payload))
+func Items(payload string) (authServID string, items []string) {
+	parts := splitResults(Unfold(payload))
 	if len(parts) == 0 {
 		return "", nil
 	}
-	id := strings.TrimSpace(stripComments(parts[0]))
+	id := strings.TrimSpace(StripComments(parts[0]))
 	if f := strings.Fields(id); len(f) > 0 {
 		id = f[0]
 	}
@@ -150,53 +150,4 @@ func resultItems(payload string) (authServID string, items []string) {
 		items = append(items, strings.Join(strings.Fields(p), " "))
 	}
 	return strings.ToLower(id), items
-}
-
-// resultWords summarizes authentication results the way RFC 8601 words
-// them: the SPF, DKIM and DMARC result, and the domains they are about.
-// Of several DKIM results, a pass for fromDomain (or its organization) is
-// preferred, then any pass, then the first.
-type resultWords struct {
-	spf, dkim, dmarc               string
-	spfDomain, dkimDomain, fromDom string
-}
-
-func summarize(results []authres.Result, sameOrg func(a, b string) bool, fromDomain string) resultWords {
-	var w resultWords
-	dkimRank := -1
-	for _, r := range results {
-		switch r := r.(type) {
-		case *authres.SPFResult:
-			if w.spf == "" {
-				w.spf = string(r.Value)
-				if r.From != "" {
-					w.spfDomain = domainOf(r.From)
-				} else {
-					w.spfDomain = strings.ToLower(r.Helo)
-				}
-			}
-		case *authres.DKIMResult:
-			d := strings.ToLower(r.Domain)
-			if d == "" && r.Identifier != "" {
-				d = domainOf(r.Identifier)
-			}
-			rank := 0
-			if r.Value == authres.ResultPass {
-				rank = 1
-				if fromDomain != "" && d != "" && sameOrg(d, fromDomain) {
-					rank = 2
-				}
-			}
-			if rank > dkimRank {
-				dkimRank = rank
-				w.dkim, w.dkimDomain = string(r.Value), d
-			}
-		case *authres.DMARCResult:
-			if w.dmarc == "" {
-				w.dmarc = string(r.Value)
-				w.fromDom = domainOf(r.From)
-			}
-		}
-	}
-	return w
 }
