@@ -350,8 +350,8 @@ func TestSpoofDKIMCoverage(t *testing.T) {
 
 func TestSpoofForwardingClaims(t *testing.T) {
 	trusted := trust.Options{TrustedForwarders: []string{"lists.example.net"}}
-	listMsg := func(t *testing.T, w *world, k testmail.Key, mutate func([]byte) []byte) []byte {
-		m := signedCom(t, w, msg("Alice <alice@example.com>"))
+	listMsgFrom := func(t *testing.T, w *world, from string, k testmail.Key, mutate func([]byte) []byte) []byte {
+		m := signedCom(t, w, msg(from))
 		m = bytes.Replace(m, []byte("Subject: "), []byte("Subject: [users] "), 1)
 		m = append(m, []byte("-- \r\nusers mailing list\r\n")...)
 		sealed, err := testmail.Seal(m, arc.SealOptions{
@@ -363,6 +363,9 @@ func TestSpoofForwardingClaims(t *testing.T) {
 			sealed = mutate(sealed)
 		}
 		return sealed
+	}
+	listMsg := func(t *testing.T, w *world, k testmail.Key, mutate func([]byte) []byte) []byte {
+		return listMsgFrom(t, w, "Alice <alice@example.com>", k, mutate)
 	}
 	forgedAR := "Authentication-Results: lists.example.net; spf=pass smtp.mailfrom=example.com; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"
 	runSpoof(t, []spoofCase{
@@ -382,6 +385,27 @@ func TestSpoofForwardingClaims(t *testing.T) {
 		{name: "forged upstream Authentication-Results", conn: evilConn, opts: trusted, attack: true, code: trust.UpstreamForged,
 			msg: func(t *testing.T, w *world) []byte {
 				return append([]byte(forgedAR+"\r\n"), testmail.CRLF(msg("CEO <ceo@example.com>"))...)
+			}},
+		// A reader sees two authors; what the trusted sealer recorded about
+		// example.com cannot be tied to the one DMARC could not pick.
+		{name: "trusted seal over a From of two mailboxes", conn: listConn, opts: trusted, attack: true, code: trust.Code("from.multiple-addresses"),
+			msg: func(t *testing.T, w *world) []byte {
+				return listMsgFrom(t, w, "alice@example.com, eve@evil.test", w.list, nil)
+			},
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.Equal(t, "pass", string(v.ARC.Status))
+				require.Nil(t, v.Original, "no rescue without a single From domain")
+				require.Equal(t, "permerror", string(v.DMARC.Status))
+				require.False(t, v.Has(trust.DMARCPass))
+			}},
+		{name: "trusted relay's Authentication-Results over a From of two mailboxes", conn: listConn, opts: trusted, attack: true,
+			msg: func(t *testing.T, w *world) []byte {
+				m := signedCom(t, w, msg("alice@example.com, eve@evil.test"))
+				return append([]byte(forgedAR+"\r\n"), m...)
+			},
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.Nil(t, v.Original)
+				require.False(t, v.Has(trust.UpstreamTrusted))
 			}},
 		{name: "benign twin: trusted list's ARC seal", conn: listConn, opts: trusted, code: trust.ARCTrusted,
 			msg: func(t *testing.T, w *world) []byte { return listMsg(t, w, w.list, nil) }},
