@@ -71,7 +71,7 @@ type Original struct {
 	Instance int
 	// SPF, DKIM and DMARC are the RFC 8601 result words recorded ("pass",
 	// "fail", ...), empty when not recorded.
-	SPF, DKIM, DMARC string
+	SPF, DKIM, DMARC authres.ResultValue
 	// DKIMDomain, SPFDomain and FromDomain are the domains the results are
 	// about, when recorded.
 	DKIMDomain, SPFDomain, FromDomain string
@@ -207,14 +207,14 @@ func describeConn(c Conn) string {
 }
 
 func (w resultWords) words() string {
-	part := func(name, v, d string) string {
+	part := func(name string, v authres.ResultValue, d string) string {
 		if v == "" {
 			v = "(none)"
 		}
 		if d != "" {
 			return fmt.Sprintf("%s=%s (%s)", name, v, d)
 		}
-		return name + "=" + v
+		return name + "=" + string(v)
 	}
 	return strings.Join([]string{part("spf", w.spf, w.spfDomain), part("dkim", w.dkim, w.dkimDomain), part("dmarc", w.dmarc, w.fromDom)}, " ")
 }
@@ -233,7 +233,7 @@ func firstNonEmpty(s ...string) string {
 // Of several DKIM results, a pass for fromDomain (or its organization) is
 // preferred, then any pass, then the first.
 type resultWords struct {
-	spf, dkim, dmarc               string
+	spf, dkim, dmarc               authres.ResultValue
 	spfDomain, dkimDomain, fromDom string
 }
 
@@ -244,7 +244,7 @@ func summarize(results []authres.Result, sameOrg func(a, b string) bool, fromDom
 		switch r := r.(type) {
 		case *authres.SPFResult:
 			if w.spf == "" {
-				w.spf = string(r.Value)
+				w.spf = r.Value
 				if r.From != "" {
 					w.spfDomain = message.DomainOf(r.From)
 				} else {
@@ -265,11 +265,11 @@ func summarize(results []authres.Result, sameOrg func(a, b string) bool, fromDom
 			}
 			if rank > dkimRank {
 				dkimRank = rank
-				w.dkim, w.dkimDomain = string(r.Value), d
+				w.dkim, w.dkimDomain = r.Value, d
 			}
 		case *authres.DMARCResult:
 			if w.dmarc == "" {
-				w.dmarc = string(r.Value)
+				w.dmarc = r.Value
 				w.fromDom = message.DomainOf(r.From)
 			}
 		}

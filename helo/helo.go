@@ -60,7 +60,7 @@ type Result struct {
 	// Name is the EHLO/HELO argument as given.
 	Name string
 	// Code is the stable machine reason for Status (the Code* constants).
-	Code string
+	Code Code
 	// Literal reports an address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]").
 	Literal bool
 	// Addrs are the literal's address, or the A and AAAA records of the
@@ -236,7 +236,7 @@ func firstTemporary(errs ...error) error {
 	return nil
 }
 
-func invalidReason(code string) string {
+func invalidReason(code Code) string {
 	switch code {
 	case CodeEmpty:
 		return "no name given"

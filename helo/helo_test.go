@@ -57,7 +57,7 @@ func TestCheck(t *testing.T) {
 		ip     string
 		sender string
 		status helo.Status
-		code   string
+		code   helo.Code
 		addrs  []string
 		flags  flags
 	}{
@@ -178,7 +178,7 @@ func TestCheck(t *testing.T) {
 func TestCheckInvalid(t *testing.T) {
 	tests := []struct {
 		name string
-		code string
+		code helo.Code
 	}{
 		{"", "empty"},
 		{"  ", "empty"},

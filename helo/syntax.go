@@ -5,28 +5,31 @@ import (
 	"strings"
 )
 
-// Codes, stable machine reasons carried in Result.Code.
+// Code is a stable machine reason carried in Result.Code.
+type Code string
+
+// Codes.
 const (
 	// StatusInvalid names (no DNS is asked).
-	CodeEmpty       = "empty"        // nothing given
-	CodeLocalhost   = "localhost"    // localhost, localhost.localdomain, *.localhost
-	CodeBareIP      = "bare-ip"      // an IP address without brackets
-	CodeSingleLabel = "single-label" // no dot: a local alias, not an FQDN
-	CodeSyntax      = "syntax"       // not an RFC 5321 Domain
-	CodeReservedTLD = "reserved-tld" // a special-use TLD (invalid, local, onion, ...)
-	CodeBadLiteral  = "bad-literal"  // a malformed address literal
-	CodeUnknownTLD  = "unknown-tld"  // DNS says the TLD does not exist
+	CodeEmpty       Code = "empty"        // nothing given
+	CodeLocalhost   Code = "localhost"    // localhost, localhost.localdomain, *.localhost
+	CodeBareIP      Code = "bare-ip"      // an IP address without brackets
+	CodeSingleLabel Code = "single-label" // no dot: a local alias, not an FQDN
+	CodeSyntax      Code = "syntax"       // not an RFC 5321 Domain
+	CodeReservedTLD Code = "reserved-tld" // a special-use TLD (invalid, local, onion, ...)
+	CodeBadLiteral  Code = "bad-literal"  // a malformed address literal
+	CodeUnknownTLD  Code = "unknown-tld"  // DNS says the TLD does not exist
 
 	// Outcomes of the comparison with the connecting address.
-	CodeLiteralMatch    = "literal-match"    // pass: the literal is the address
-	CodeLiteralMismatch = "literal-mismatch" // fail: the literal is another address
-	CodeMatch           = "match"            // pass: the name resolves to the address
-	CodeOtherIP         = "other-ip"         // fail: the name resolves elsewhere
-	CodeNXDomain        = "nxdomain"         // none: the name does not exist
-	CodeNoAddress       = "no-address"       // none: the name has no A or AAAA
-	CodeDNSPermanent    = "dns-permanent"    // none: the answer is broken (CNAME loop)
-	CodeDNSTemporary    = "dns-temporary"    // temperror
-	CodeNoIP            = "no-ip"            // none: no valid connecting address given
+	CodeLiteralMatch    Code = "literal-match"    // pass: the literal is the address
+	CodeLiteralMismatch Code = "literal-mismatch" // fail: the literal is another address
+	CodeMatch           Code = "match"            // pass: the name resolves to the address
+	CodeOtherIP         Code = "other-ip"         // fail: the name resolves elsewhere
+	CodeNXDomain        Code = "nxdomain"         // none: the name does not exist
+	CodeNoAddress       Code = "no-address"       // none: the name has no A or AAAA
+	CodeDNSPermanent    Code = "dns-permanent"    // none: the answer is broken (CNAME loop)
+	CodeDNSTemporary    Code = "dns-temporary"    // temperror
+	CodeNoIP            Code = "no-ip"            // none: no valid connecting address given
 )
 
 // Syntax checks the EHLO/HELO argument without DNS. It returns ok for a
@@ -37,7 +40,7 @@ const (
 //
 // One trailing dot is accepted: it only says the name is absolute.
 // Whether the TLD exists is a DNS question, left to Check.
-func Syntax(name string) (code string, ok bool) {
+func Syntax(name string) (code Code, ok bool) {
 	if strings.TrimSpace(name) == "" {
 		return CodeEmpty, false
 	}

@@ -24,7 +24,7 @@ func TestCheckWire(t *testing.T) {
 		name   string
 		sender string
 		status helo.Status
-		code   string
+		code   helo.Code
 		isMX   bool
 	}{
 		{"mail.example.org", "", helo.StatusPass, helo.CodeMatch, false},

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/mailtrust/mailtrust/arc"
+	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -91,11 +93,11 @@ type Limits struct {
 	Timeout time.Duration
 }
 
-// Default limits.
+// Default limits, each the default of the package that enforces it.
 const (
-	DefaultMaxDKIMSignatures = 8
-	DefaultMaxARCSets        = 50
-	DefaultMaxDNSQueries     = 100
+	DefaultMaxDKIMSignatures = dkim.DefaultMaxSignatures
+	DefaultMaxARCSets        = arc.DefaultMaxSets
+	DefaultMaxDNSQueries     = resolver.DefaultMaxQueries
 	DefaultTimeout           = 15 * time.Second
 )
 

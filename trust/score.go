@@ -257,7 +257,7 @@ func (ev *evaluation) scoreConnection() {
 	case helo.StatusFail:
 		ev.add(HELOFail, hl.Reason)
 	case helo.StatusInvalid:
-		ev.add(HELOInvalid, hl.Code+": "+hl.Reason)
+		ev.add(HELOInvalid, string(hl.Code)+": "+hl.Reason)
 	case helo.StatusNone:
 		ev.add(HELONone, hl.Reason)
 	case helo.StatusTemperror:

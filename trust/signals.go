@@ -1,6 +1,10 @@
 package trust
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/mailtrust/mailtrust/message"
+)
 
 // Code is the stable name of a signal: a reason a verdict gives, and a
 // feature a classifier can use. Codes never change meaning; new ones may be
@@ -63,7 +67,6 @@ const (
 	DKIMBodyLength     Code = "dkim.body-length-unsigned"
 	DKIMIdentifier     Code = "dkim.identifier-outside-domain"
 	DKIMBadName        Code = "dkim.invalid-name"
-	DKIMNotVerified    Code = "dkim.not-verified"
 
 	// Connection.
 	PTRPass        Code = "ptr.pass"
@@ -86,27 +89,27 @@ const (
 	MailFromNXDomain  Code = "sender.mailfrom-nxdomain"
 	RcptNXDomain      Code = "sender.rcpt-nxdomain"
 	Authenticated     Code = "conn.authenticated"
-	EnvelopeControl   Code = "envelope.control-bytes"
-	EnvelopeSyntax    Code = "envelope.mailfrom-syntax"
+	EnvelopeControl        = Code(message.EnvelopeControlBytes)
+	EnvelopeSyntax         = Code(message.EnvelopeMailFromSyntax)
 	NullReversePathID Code = "envelope.null-reverse-path"
 
-	// What the reader sees.
-	FromMissing        Code = "from.missing"
-	FromMultiple       Code = "from.multiple"
-	FromObsColon       Code = "from.obs-colon"
-	FromMultipleAddrs  Code = "from.multiple-addresses"
-	FromEmpty          Code = "from.empty"
-	FromGroup          Code = "from.group"
-	FromUnparsable     Code = "from.unparsable"
-	FromRoute          Code = "from.route"
-	FromNoDomain       Code = "from.no-domain"
-	FromBadDomain      Code = "from.bad-domain"
-	FromDisplayAddress Code = "from.display-name-address"
-	FromDisplayBidi    Code = "from.display-name-bidi"
-	FromDisplayDomain  Code = "from.display-name-domain"
-	FromMixedScript    Code = "from.mixed-script-domain"
-	FromEncodedAddress Code = "from.encoded-word-address"
-	FromControlBytes   Code = "from.control-bytes"
+	// What the reader sees: package message finds these, and names them.
+	FromMissing             = Code(message.FromMissing)
+	FromMultiple            = Code(message.FromMultiple)
+	FromObsColon            = Code(message.FromObsColon)
+	FromMultipleAddrs       = Code(message.FromMultipleAddresses)
+	FromEmpty               = Code(message.FromEmpty)
+	FromGroup               = Code(message.FromGroup)
+	FromUnparsable          = Code(message.FromUnparsable)
+	FromRoute               = Code(message.FromRoute)
+	FromNoDomain            = Code(message.FromNoDomain)
+	FromBadDomain           = Code(message.FromBadDomain)
+	FromDisplayAddress      = Code(message.FromDisplayAddress)
+	FromDisplayBidi         = Code(message.FromDisplayBidi)
+	FromDisplayDomain       = Code(message.FromDisplayDomain)
+	FromMixedScript         = Code(message.FromMixedScript)
+	FromEncodedAddress      = Code(message.FromEncodedAddress)
+	FromControlBytes        = Code(message.FromControlBytes)
 	Smuggling          Code = "body.smtp-smuggling"
 
 	// Forwarding.
@@ -169,7 +172,6 @@ func Signals() []Signal {
 		{DKIMBodyLength, GroupSpoof, 8.5, "A signature with l= leaves content after the signed part unsigned: an attacker can append to a genuinely signed message."},
 		{DKIMIdentifier, GroupSpoof, 1.0, "i= is outside d= (RFC 6376 §3.5): the signature is invalid and the identity claimed is not the signer's."},
 		{DKIMBadName, GroupSpoof, 2.0, "d= or s= is not a valid DNS name (NUL, spaces, empty labels): a parser confusion attempt, never looked up."},
-		{DKIMNotVerified, GroupInfo, 0, "Signatures beyond the verification cap are reported, not verified (RFC 6376 §6.1)."},
 		{PTRPass, GroupConnection, -0.5, "The IP has a PTR name that resolves back to it (forward-confirmed reverse DNS, RFC 8601 §3 iprev)."},
 		{PTRFail, GroupConnection, 1.5, "PTR names exist but none resolves back to the IP: receivers' 'PTR does not match'."},
 		{PTRNone, GroupConnection, 1.5, "The IP has no PTR record: receivers' documentation gives such senders low trust (SpamAssassin RDNS_NONE 0.8, rspamd RDNS_NONE 2.0)."},

@@ -194,7 +194,7 @@ func (v *Verdict) view(id string) jsonVerdict {
 		},
 		ARC:  jsonARC{Result: string(v.ARC.Status), Sets: len(v.ARC.Sets), Failed: v.ARC.FailedInstance, Reason: v.ARC.Reason},
 		PTR:  jsonPTR{Result: string(v.PTR.Status), Names: v.PTR.Names, Generic: v.PTR.Generic, Reason: v.PTR.Reason},
-		HELO: jsonHELO{Result: string(v.HELO.Status), Name: v.HELO.Name, Code: v.HELO.Code, Reason: v.HELO.Reason},
+		HELO: jsonHELO{Result: string(v.HELO.Status), Name: v.HELO.Name, Code: string(v.HELO.Code), Reason: v.HELO.Reason},
 		Forward: jsonForward{
 			Forwarded: v.Forward.Forwarded, OriginalSender: v.Forward.OriginalSender,
 			Requester: v.Forward.Requester, Signals: forwardSignals(v.Forward.Signals),
@@ -220,7 +220,7 @@ func (v *Verdict) view(id string) jsonVerdict {
 		j.ARC.Sealer = v.ARC.Sets[n-1].SealDomain
 	}
 	if o := v.Original; o != nil {
-		j.ARC.Original = &jsonOriginal{Via: string(o.Via), Forwarder: o.Forwarder, SPF: o.SPF, DKIM: o.DKIM, DMARC: o.DMARC}
+		j.ARC.Original = &jsonOriginal{Via: string(o.Via), Forwarder: o.Forwarder, SPF: string(o.SPF), DKIM: string(o.DKIM), DMARC: string(o.DMARC)}
 	}
 	for _, d := range v.DKIM {
 		j.DKIM = append(j.DKIM, jsonDKIM{
