@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emersion/go-msgauth/authres"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -72,9 +73,9 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 		assert.Equal(t, ViaARC, orig.Via)
 		assert.Equal(t, "lists.example", orig.Forwarder)
 		assert.Equal(t, 1, orig.Instance)
-		assert.Equal(t, "pass", orig.DMARC)
-		assert.Equal(t, "pass", orig.SPF)
-		assert.Equal(t, "pass", orig.DKIM)
+		assert.Equal(t, authres.ResultValue("pass"), orig.DMARC)
+		assert.Equal(t, authres.ResultValue("pass"), orig.SPF)
+		assert.Equal(t, authres.ResultValue("pass"), orig.DKIM)
 		assert.Equal(t, "origin.example", orig.DKIMDomain)
 		assert.Equal(t, "origin.example", orig.SPFDomain)
 		assert.Equal(t, "origin.example", orig.FromDomain)
@@ -144,7 +145,7 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 		require.NotNil(t, orig)
 		assert.Equal(t, 1, orig.Instance, "every sealer trusted: the first hop's results")
 		assert.Equal(t, "relay.example", orig.Forwarder)
-		assert.Equal(t, "pass", orig.DMARC)
+		assert.Equal(t, authres.ResultValue("pass"), orig.DMARC)
 	})
 	t.Run("an untrusted first sealer's testimony is not used", func(t *testing.T) {
 		// relay.example seals first claiming dmarc=pass; the trusted list
@@ -158,7 +159,7 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		require.NotNil(t, orig)
 		assert.Equal(t, 2, orig.Instance)
-		assert.Equal(t, "fail", orig.DMARC)
+		assert.Equal(t, authres.ResultValue("fail"), orig.DMARC)
 	})
 	t.Run("AMS not signing From rescues nothing", func(t *testing.T) {
 		hd, body := split(t, signed)
@@ -221,8 +222,8 @@ func TestRescueAuthenticationResults(t *testing.T) {
 			require.NotNil(t, orig)
 			assert.Equal(t, ViaAuthResults, orig.Via)
 			assert.Equal(t, "mx.lists.example", orig.Forwarder)
-			assert.Equal(t, "pass", orig.DMARC)
-			assert.Equal(t, "pass", orig.DKIM)
+			assert.Equal(t, authres.ResultValue("pass"), orig.DMARC)
+			assert.Equal(t, authres.ResultValue("pass"), orig.DKIM)
 			assert.Equal(t, "origin.example", orig.DKIMDomain)
 			assert.Equal(t, 0, orig.Instance)
 		})
