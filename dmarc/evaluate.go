@@ -71,6 +71,10 @@ type Result struct {
 	SPFAligned bool
 	// DKIMAligned is the d= of a passing signature that aligns ("" if
 	// none); an exact match with Domain is preferred.
+	//
+	// With no record (Status none) both report alignment under the
+	// defaults of RFC 7489 §3.1 (relaxed), which a receiver's local policy
+	// may use; the Status stays none.
 	DKIMAligned string
 	// Record is the policy record, nil when none applies.
 	Record *Record
@@ -113,6 +117,12 @@ func Evaluate(d Discovery, ids Identifiers, opts *Options) Result {
 		if res.Status == "" {
 			res.Status, res.Reason, res.Err = StatusNone, "no DMARC record", ErrNoRecord
 		}
+		if res.Status == StatusNone && d.FromDomain != "" {
+			// No policy: alignment under the §3.1 defaults (relaxed), for
+			// the receiver's local policy. The status stays none.
+			al := align(d.FromDomain, ids, AlignmentRelaxed, AlignmentRelaxed)
+			res.SPFAligned, res.DKIMAligned = al.spf, al.dkim
+		}
 		return res
 	}
 	rec := d.Record
@@ -124,42 +134,9 @@ func Evaluate(d Discovery, ids Identifiers, opts *Options) Result {
 		res.Policy = rec.SubdomainPolicy
 	}
 
-	from := d.FromDomain
-	var notes []string // unaligned or undecided identifiers, for the reason
-	var temp []string  // temporarily failed checks that would have aligned
-
-	// RFC 7489 §3.1.2: SPF-authenticated identifier.
-	if spf := normalize(ids.SPFDomain); spf != "" {
-		switch ok := aligned(from, spf, rec.SPFAlignment); {
-		case ok && ids.SPFPass:
-			res.SPFAligned = true
-		case ok && ids.SPFTempError:
-			temp = append(temp, "SPF "+spf)
-		case ok:
-			notes = append(notes, "SPF "+spf+" did not pass")
-		case ids.SPFPass:
-			notes = append(notes, fmt.Sprintf("SPF %s not aligned (%s)", spf, mode(rec.SPFAlignment)))
-		}
-	}
-	// RFC 7489 §3.1.1: DKIM-authenticated identifiers.
-	for _, dd := range ids.DKIMPassDomains {
-		n := normalize(dd)
-		if n == "" {
-			continue
-		}
-		if !aligned(from, n, rec.DKIMAlignment) {
-			notes = append(notes, fmt.Sprintf("DKIM d=%s not aligned (%s)", n, mode(rec.DKIMAlignment)))
-			continue
-		}
-		if res.DKIMAligned == "" || n == from {
-			res.DKIMAligned = n
-		}
-	}
-	for _, dd := range ids.DKIMTempErrorDomains {
-		if n := normalize(dd); n != "" && aligned(from, n, rec.DKIMAlignment) {
-			temp = append(temp, "DKIM d="+n)
-		}
-	}
+	al := align(d.FromDomain, ids, rec.SPFAlignment, rec.DKIMAlignment)
+	res.SPFAligned, res.DKIMAligned = al.spf, al.dkim
+	notes, temp := al.notes, al.temp
 
 	switch {
 	case res.DKIMAligned != "":
@@ -200,6 +177,53 @@ func (r Result) AuthResult() authres.Result {
 		Reason: arfield.Reason(r.Reason),
 		From:   r.Domain,
 	}
+}
+
+// alignment is what align found.
+type alignment struct {
+	spf   bool     // SPF passed for an aligned domain
+	dkim  string   // d= of an aligned passing signature, the From domain itself preferred
+	notes []string // unaligned or undecided identifiers, for the reason
+	temp  []string // temporarily failed checks that would have aligned
+}
+
+// align compares the authenticated identifiers with the From domain under
+// the given modes (RFC 7489 §3.1.1, §3.1.2).
+func align(from string, ids Identifiers, spfMode, dkimMode Alignment) alignment {
+	var al alignment
+	// RFC 7489 §3.1.2: SPF-authenticated identifier.
+	if spf := normalize(ids.SPFDomain); spf != "" {
+		switch ok := aligned(from, spf, spfMode); {
+		case ok && ids.SPFPass:
+			al.spf = true
+		case ok && ids.SPFTempError:
+			al.temp = append(al.temp, "SPF "+spf)
+		case ok:
+			al.notes = append(al.notes, "SPF "+spf+" did not pass")
+		case ids.SPFPass:
+			al.notes = append(al.notes, fmt.Sprintf("SPF %s not aligned (%s)", spf, mode(spfMode)))
+		}
+	}
+	// RFC 7489 §3.1.1: DKIM-authenticated identifiers.
+	for _, dd := range ids.DKIMPassDomains {
+		n := normalize(dd)
+		if n == "" {
+			continue
+		}
+		if !aligned(from, n, dkimMode) {
+			al.notes = append(al.notes, fmt.Sprintf("DKIM d=%s not aligned (%s)", n, mode(dkimMode)))
+			continue
+		}
+		if al.dkim == "" || n == from {
+			al.dkim = n
+		}
+	}
+	for _, dd := range ids.DKIMTempErrorDomains {
+		if n := normalize(dd); n != "" && aligned(from, n, dkimMode) {
+			al.temp = append(al.temp, "DKIM d="+n)
+		}
+	}
+	return al
 }
 
 // aligned compares an authenticated identifier with the From domain, both

@@ -75,8 +75,12 @@ func TestEvaluate(t *testing.T) {
 		{"temperror but other pass", "example.com", Identifiers{SPFDomain: "example.com", SPFTempError: true, DKIMPassDomains: []string{"example.com"}}, nil, StatusPass, PolicyReject, PolicyNone, false, "example.com", nil},
 
 		// Discovery outcomes pass through.
-		{"no record", "example.net", spfPass("example.net"), nil, StatusNone, "", PolicyNone, false, "", ErrNoRecord},
-		{"two records", "two.example.org", dkim("two.example.org"), nil, StatusNone, "", PolicyNone, false, "", ErrMultipleRecords},
+		// No policy: alignment is reported under the relaxed defaults, the
+		// status stays none.
+		{"no record", "example.net", spfPass("example.net"), nil, StatusNone, "", PolicyNone, true, "", ErrNoRecord},
+		{"no record, relaxed DKIM", "example.net", dkim("mail.example.net", "other.example"), nil, StatusNone, "", PolicyNone, false, "mail.example.net", ErrNoRecord},
+		{"no record, other organization", "example.net", spfPass("other.example"), nil, StatusNone, "", PolicyNone, false, "", ErrNoRecord},
+		{"two records", "two.example.org", dkim("two.example.org"), nil, StatusNone, "", PolicyNone, false, "two.example.org", ErrMultipleRecords},
 		{"discovery temperror", "sf.example", dkim("sf.example"), nil, StatusTemperror, "", PolicyNone, false, "", ErrDNS},
 		{"unusable record", "broken.example", dkim("broken.example"), nil, StatusPermerror, "", PolicyNone, false, "", ErrNoPolicy},
 		{"no From domain", "", dkim("example.com"), nil, StatusPermerror, "", PolicyNone, false, "", ErrNoFromDomain},

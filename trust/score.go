@@ -113,7 +113,7 @@ func (ev *evaluation) scoreAuth() {
 			if d.FromSigned {
 				dkimPass = true
 			}
-			if v.DMARC.DKIMAligned != d.Domain && !(v.DMARC.Status == dmarc.StatusNone && domain.SameOrg(d.Domain, v.From.Domain)) {
+			if v.DMARC.DKIMAligned != d.Domain {
 				ev.add(DKIMPass, detail)
 			}
 		case dkim.StatusFail:
@@ -157,8 +157,12 @@ func (ev *evaluation) scoreAuth() {
 		ev.add(DMARCFail, fmt.Sprintf("%s (p=%s): %s", d.Domain, d.Policy, d.Reason))
 	case dmarc.StatusNone:
 		ev.add(DMARCNone, d.Reason)
-		if aligned := ev.alignedWithoutPolicy(); aligned != "" {
-			ev.add(AlignedPass, aligned)
+		// dmarc reports relaxed alignment without a policy; an SPF pass
+		// that anyone can get (+all) vouches for no one.
+		if d.DKIMAligned != "" {
+			ev.add(AlignedPass, "DKIM d="+d.DKIMAligned+" aligned with From "+v.From.Domain)
+		} else if d.SPFAligned && !s.Permissive {
+			ev.add(AlignedPass, "SPF "+s.Domain+" aligned with From "+v.From.Domain)
 		} else if v.From.Domain != "" {
 			ev.add(FromUnaligned, "nothing authenticates "+v.From.Domain)
 		}
@@ -190,24 +194,6 @@ func (ev *evaluation) pendingForwarder() string {
 		if domain.IsSubdomain(sealer, f) {
 			return sealer
 		}
-	}
-	return ""
-}
-
-// alignedWithoutPolicy reports SPF or DKIM passes aligned (relaxed) with the
-// From domain when the domain publishes no DMARC policy.
-func (ev *evaluation) alignedWithoutPolicy() string {
-	v := ev.v
-	if v.From.Domain == "" {
-		return ""
-	}
-	for _, d := range v.DKIM {
-		if d.Status == dkim.StatusPass && d.FromSigned && domain.SameOrg(d.Domain, v.From.Domain) {
-			return "DKIM d=" + d.Domain + " aligned with From " + v.From.Domain
-		}
-	}
-	if v.SPF.Status == spf.StatusPass && !v.SPF.Permissive && domain.SameOrg(v.SPF.Domain, v.From.Domain) {
-		return "SPF " + v.SPF.Domain + " aligned with From " + v.From.Domain
 	}
 	return ""
 }
