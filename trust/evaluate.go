@@ -24,6 +24,7 @@ import (
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/ptr"
 	"github.com/mailtrust/mailtrust/resolver"
+	"github.com/mailtrust/mailtrust/sender"
 	"github.com/mailtrust/mailtrust/spf"
 )
 
@@ -132,25 +133,15 @@ type evaluation struct {
 	header       *message.Header
 	mailFromDom  string
 	senderDomain string
-	fromExists   existence
-	mfExists     existence
-	rcptMissing  []string
-	rcptTemp     bool
+	fromExists   sender.Result
+	mfExists     sender.Result
+	rcptExists   []sender.Result
 	smuggling    message.Smuggling
 	bodyErr      error
 	forged       []string
 	// capIncomplete holds an incomplete verdict at neutral (see score).
 	capIncomplete bool
 }
-
-type existence int
-
-const (
-	existsUnknown existence = iota
-	existsYes
-	existsNo
-	existsTemp
-)
 
 func (ev *evaluation) add(c Code, detail string) {
 	ev.mu.Lock()
@@ -224,12 +215,12 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	var disc dmarc.Discovery
 	if v.From.Domain != "" {
 		checks.Go(ev.res, func(r resolver.Resolver) { disc = dmarc.Lookup(ctx, r, v.From.Domain) })
-		checks.Go(ev.res, func(r resolver.Resolver) { ev.fromExists = exists(ctx, r, v.From.Domain) })
+		checks.Go(ev.res, func(r resolver.Resolver) { ev.fromExists = sender.Check(ctx, r, v.From.Domain) })
 	}
 	if ev.mailFromDom != "" && ev.mailFromDom != v.From.Domain {
-		checks.Go(ev.res, func(r resolver.Resolver) { ev.mfExists = exists(ctx, r, ev.mailFromDom) })
+		checks.Go(ev.res, func(r resolver.Resolver) { ev.mfExists = sender.Check(ctx, r, ev.mailFromDom) })
 	}
-	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptMissing, ev.rcptTemp = recipients(ctx, r, h) })
+	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptExists = sender.Recipients(ctx, r, h, 0) })
 
 	var dv *dkim.Verifier
 	var av *arc.Verifier
@@ -350,61 +341,6 @@ func feedBody(br *bufio.Reader, bodies *dkim.BodyHashers, scan *message.Smugglin
 		_, _ = scan.Write(p)
 		_, _ = br.Discard(len(p))
 	}
-}
-
-// exists asks whether a domain exists: NXDOMAIN at its MX question means it
-// does not (RFC 2308 §2.1). The MX question is the one HELO's MX
-// comparison asks too, so the evaluation's memo answers it once.
-func exists(ctx context.Context, r resolver.Resolver, name string) existence {
-	if resolver.CheckName(name) != nil {
-		return existsUnknown
-	}
-	_, a, err := resolver.MX(ctx, r, name)
-	switch {
-	case err != nil && resolver.IsTemporary(err):
-		return existsTemp
-	case err != nil:
-		return existsUnknown
-	case a.NXDomain():
-		return existsNo
-	}
-	return existsYes
-}
-
-// maxRcptDomains bounds the recipient-header domains checked for existence.
-const maxRcptDomains = 5
-
-// recipients checks that the domains of the To and Cc addresses exist; it
-// returns those that do not, and whether a temporary failure left one
-// unknown.
-func recipients(ctx context.Context, r resolver.Resolver, h *message.Header) (missing []string, temp bool) {
-	if h == nil {
-		return nil, false
-	}
-	var doms []string
-	for _, key := range []string{"to", "cc"} {
-		boxes, _ := message.Addresses(h, key)
-		for _, b := range boxes {
-			if b.Domain != "" && !contains(doms, b.Domain) && len(doms) < maxRcptDomains {
-				doms = append(doms, b.Domain)
-			}
-		}
-	}
-	ex := make([]existence, len(doms))
-	var tasks resolver.Tasks
-	for i, d := range doms {
-		tasks.Go(r, func(r resolver.Resolver) { ex[i] = exists(ctx, r, d) })
-	}
-	tasks.Wait()
-	for i, e := range ex {
-		switch e {
-		case existsNo:
-			missing = append(missing, doms[i])
-		case existsTemp:
-			temp = true
-		}
-	}
-	return missing, temp
 }
 
 func (ev *evaluation) headerAnomalies() {

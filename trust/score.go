@@ -11,6 +11,7 @@ import (
 	"github.com/mailtrust/mailtrust/helo"
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/ptr"
+	"github.com/mailtrust/mailtrust/sender"
 	"github.com/mailtrust/mailtrust/spf"
 )
 
@@ -45,22 +46,29 @@ func (ev *evaluation) score() {
 	}
 	ev.scoreForwarding(rescued)
 
-	switch ev.fromExists {
-	case existsNo:
+	switch ev.fromExists.Status {
+	case sender.StatusNXDomain:
 		ev.add(FromNXDomain, "From domain "+v.From.Domain+" does not exist")
-	case existsTemp:
+	case sender.StatusTemperror:
 		v.Incomplete = true
 	}
-	if ev.mfExists == existsNo {
+	switch ev.mfExists.Status {
+	case sender.StatusNXDomain:
 		ev.add(MailFromNXDomain, "MAIL FROM domain "+ev.mailFromDom+" does not exist")
-	} else if ev.mfExists == existsTemp {
+	case sender.StatusTemperror:
 		v.Incomplete = true
 	}
-	if len(ev.rcptMissing) > 0 {
-		ev.add(RcptNXDomain, "recipient domain does not exist: "+strings.Join(ev.rcptMissing, ", "))
+	var missing []string
+	for _, r := range ev.rcptExists {
+		switch r.Status {
+		case sender.StatusNXDomain:
+			missing = append(missing, r.Domain)
+		case sender.StatusTemperror:
+			v.Incomplete = true
+		}
 	}
-	if ev.rcptTemp {
-		v.Incomplete = true
+	if len(missing) > 0 {
+		ev.add(RcptNXDomain, "recipient domain does not exist: "+strings.Join(missing, ", "))
 	}
 	if s := ev.smuggling; s.Sequences > 0 {
 		ev.add(Smuggling, fmt.Sprintf("%d end-of-data sequence(s) with bare CR or LF in the body, first at offset %d", s.Sequences, s.First))
