@@ -17,8 +17,12 @@
 //   - spf: SPF (RFC 7208) of the MAIL FROM and HELO identities;
 //   - dkim: DKIM signatures (RFC 6376, RFC 8463, RFC 8301);
 //   - dmarc: DMARC policy discovery and alignment (RFC 7489);
-//   - forward: ARC (RFC 8617), trusted forwarders, forwarding and
-//     automated-mail signals (RFC 3834).
+//   - arc: ARC chain validation and sealing (RFC 8617);
+//   - forward: forwarding detection and trusted forwarders' rescue;
+//   - automated: mail a machine sent (RFC 3834);
+//   - sender: existence of the sender's and recipients' domains;
+//   - message: the one reader of header fields, addresses and the From
+//     identity (RFC 5322), on which every check builds.
 //
 // The checks report facts; only package trust weighs them.
 package mailtrust

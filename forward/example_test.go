@@ -21,7 +21,7 @@ import (
 
 // A list seals a message it forwards; the receiver validates the chain and,
 // trusting the list, recovers the authentication the list recorded.
-func ExampleSeal() {
+func ExampleRescue() {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	zone := resolver.NewZone()
 	zone.Add(&dns.TXT{Hdr: dns.RR_Header{Name: "arc._domainkey.lists.example.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300},

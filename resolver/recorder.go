@@ -22,7 +22,7 @@ const PlaceholderType = 65534
 // Recorder is a Resolver that passes questions to another and remembers
 // what it saw, so that WriteTo can write it as an RFC 1035 master file that
 // a Zone (ReadMasterFile, LoadZone) answers identically from: the DNS of a
-// replay corpus (CORPUS.md).
+// replay corpus (docs/CORPUS.md).
 //
 //   - Records and aliases of positive answers are written as they came.
 //   - NXDOMAIN needs nothing: a name the file does not hold does not exist.

@@ -17,7 +17,7 @@ import (
 // Fault is a failure a Zone replays for a name instead of answering.
 type Fault int
 
-// Faults, as written in master-file comments (../CORPUS.md):
+// Faults, as written in master-file comments (docs/CORPUS.md):
 //
 //	; servfail: name.
 //	; timeout: name.

@@ -102,7 +102,7 @@ type want struct {
 // nothing (RFC 7766 §5). NXDOMAIN and NODATA are answers: SPF none
 // (RFC 7208 §4.3, §4.5), DKIM permerror (RFC 6376 §6.1.2: no key record
 // is PERMFAIL), DMARC none (RFC 7489 §6.6.3), ARC fail (RFC 8617 §5.2), PTR
-// none and HELO none (RFC 8601 §2.7.3, CORPUS.md). A CNAME loop needs the
+// none and HELO none (RFC 8601 §2.7.3, docs/CORPUS.md). A CNAME loop needs the
 // operator's intervention and is no transient failure: permerror (RFC 7208
 // §2.6.7, RFC 6376 §6.1.2), a name that does not confirm for PTR and
 // HELO. A record that cannot be parsed is permerror (RFC 7208 §4.6, RFC

@@ -159,7 +159,7 @@ type jsonVerdict struct {
 	AuthenticationResults string        `json:"authentication_results,omitempty"`
 }
 
-// MarshalJSON encodes the verdict line of the corpus format (CORPUS.md).
+// MarshalJSON encodes the verdict line of the corpus format (docs/CORPUS.md).
 func (v *Verdict) MarshalJSON() ([]byte, error) { return json.Marshal(v.view("")) }
 
 // JSONLine encodes the verdict line with the case id first.

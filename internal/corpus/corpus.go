@@ -1,6 +1,6 @@
 // Package corpus reads replay corpora: a cases.jsonl file of SMTP session
 // facts and expectations, the messages it names, and the zone.txt that holds
-// the DNS as it was (the format of CORPUS.md).
+// the DNS as it was (the format of docs/CORPUS.md).
 package corpus
 
 import (

@@ -40,7 +40,7 @@ func (q *Questions) Asked() []string {
 	return a
 }
 
-// Zone returns a resolver.Zone read from master-file text (CORPUS.md: RFC
+// Zone returns a resolver.Zone read from master-file text (docs/CORPUS.md: RFC
 // 1035 §5 with fault comments), failing t if it does not load. A
 // "; timeout:" fault waits at most timeout, so that tests of timeouts stay
 // fast.
