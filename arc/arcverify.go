@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailtrust/mailtrust/dkim"
+	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
@@ -421,8 +422,8 @@ func (v *Verifier) publicSets() []Set {
 		set.CV = Status(strings.ToLower(cv))
 		set.AMSDomain, _ = s.ams.tags.Get("d")
 		set.AMSSelector, _ = s.ams.tags.Get("s")
-		set.SealDomain = strings.ToLower(set.SealDomain)
-		set.AMSDomain = strings.ToLower(set.AMSDomain)
+		set.SealDomain = domain.Normalize(set.SealDomain)
+		set.AMSDomain = domain.Normalize(set.AMSDomain)
 		if hv, ok := s.ams.tags.Get("h"); ok {
 			for _, name := range strings.Split(hv, ":") {
 				if name = strings.ToLower(strings.Trim(name, " \t\r\n")); name != "" {

@@ -248,11 +248,11 @@ func summarize(results []authres.Result, sameOrg func(a, b string) bool, fromDom
 				if r.From != "" {
 					w.spfDomain = message.DomainOf(r.From)
 				} else {
-					w.spfDomain = strings.ToLower(r.Helo)
+					w.spfDomain = domain.Normalize(r.Helo)
 				}
 			}
 		case *authres.DKIMResult:
-			d := strings.ToLower(r.Domain)
+			d := domain.Normalize(r.Domain)
 			if d == "" && r.Identifier != "" {
 				d = message.DomainOf(r.Identifier)
 			}
