@@ -177,7 +177,7 @@ func (c *Cache) store(q Question, ans *Answer, err error) {
 	var ttl time.Duration
 	switch {
 	case err != nil:
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isBudget(err) {
 			return
 		}
 		ttl = c.FailureTTL
