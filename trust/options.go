@@ -78,9 +78,12 @@ type Limits struct {
 	// longer chain fails before any key is asked (RFC 8617 §5.2 step 1)
 	// and the verdict gives arc.too-many-sets.
 	MaxARCSets int
-	// MaxDNSQueries bounds the distinct DNS questions (name and type) of
-	// one evaluation; a question asked twice counts once. Default 100.
-	// Further questions are not asked: they fail as permanent DNS errors,
+	// MaxDNSQueries bounds the DNS traffic of one evaluation: each
+	// distinct question (name and type) costs one, a question asked twice
+	// counting once, and each further round trip a resolver.Client makes
+	// for it (a CNAME hop it follows, a retry, a TCP retry) one more.
+	// Default 100. Beyond it nothing more is sent: questions fail as
+	// permanent DNS errors,
 	// which the checks report in their own words, and the verdict gives
 	// dns.budget-exhausted.
 	MaxDNSQueries int
