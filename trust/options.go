@@ -68,6 +68,13 @@ type Limits struct {
 	// its CRLF or LF, as RFC 5322 §2.1.1 counts its 998. Default 64 KiB,
 	// since real mail exceeds the RFC. Beyond it: as for MaxHeaderBytes.
 	MaxLineLength int
+	// MaxBodyBytes bounds the body octets read, as they come (before
+	// canonicalization). Default 64 MiB. The rest is not read nor hashed:
+	// a DKIM signature whose body hash covers more is neutral, not
+	// verified, and so fails an ARC-Message-Signature that does (RFC 6376
+	// §6.1 lets verifiers limit their work; RFC 8617 §5.2 has no neutral);
+	// the verdict gives message.body-limit.
+	MaxBodyBytes int64
 	// MaxDKIMSignatures bounds the DKIM signatures verified, top to
 	// bottom (RFC 6376 §6.1 lets verifiers limit them). Default 8. The
 	// others are reported neutral, unverified, and the verdict gives
@@ -96,6 +103,7 @@ type Limits struct {
 
 // Default limits.
 const (
+	DefaultMaxBodyBytes      = 64 << 20
 	DefaultMaxDKIMSignatures = 8
 	DefaultMaxARCSets        = 50
 	DefaultMaxDNSQueries     = 100
@@ -103,6 +111,9 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 	if l.MaxDKIMSignatures <= 0 {
 		l.MaxDKIMSignatures = DefaultMaxDKIMSignatures
 	}
