@@ -3,6 +3,7 @@ package trust_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -383,5 +384,54 @@ func TestJunkKeepsSpoofUntrusted(t *testing.T) {
 				assert.Positive(t, srv.Queries(n, dns.TypeTXT)+srv.Queries(n, dns.TypeA)+srv.Queries(n, dns.TypePTR)+srv.Queries(n, dns.TypeMX), "%s asked", n)
 			}
 		})
+	}
+}
+
+// TestAuthenticatedIncomplete: Incomplete means that a temporary failure
+// left open a result the verdict weighs. For an authenticated client the
+// receiver's configuration decides: SPF, DKIM, DMARC, PTR and HELO are
+// reported (temperror) but not weighed, so their temporary failures leave
+// the verdict complete; the existence of the From domain still counts, and
+// its temporary failure makes the verdict incomplete, as it does for every
+// failure when the client is not authenticated.
+func TestAuthenticatedIncomplete(t *testing.T) {
+	m, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "legit-rsa.eml"))
+	require.NoError(t, err)
+	rows := []struct {
+		name, owner    string
+		check          func(*trust.Verdict) string
+		authIncomplete bool
+	}{
+		{"ptr", "10.2.0.192.in-addr.arpa.", func(v *trust.Verdict) string { return string(v.PTR.Status) }, false},
+		{"helo", "mail.example.com.", func(v *trust.Verdict) string { return string(v.HELO.Status) }, false},
+		{"dkim key", "sel1._domainkey.example.com.", func(v *trust.Verdict) string { return string(v.DKIM[0].Status) }, false},
+		{"dmarc", "_dmarc.example.com.", func(v *trust.Verdict) string { return string(v.DMARC.Status) }, false},
+		// SPF's TXT and the From domain's MX share the name.
+		{"spf and From domain", "example.com.", func(v *trust.Verdict) string { return string(v.SPF.Status) }, true},
+	}
+	base := corpusRRs(t)
+	for _, row := range rows {
+		for _, auth := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/authenticated=%v", row.name, auth), func(t *testing.T) {
+				t.Parallel()
+				z := resolver.NewZone()
+				for _, rr := range base {
+					z.Add(dns.Copy(rr))
+				}
+				srv := resolvertest.Start(t, z)
+				srv.Servfail(row.owner)
+				conn := faultLegit
+				conn.Authenticated = auth
+				opts := trust.Options{Resolver: &resolver.Client{Servers: []string{srv.Addr()}, Timeout: 250 * time.Millisecond, Retries: 1}}
+				v, err := trust.New(&opts).Evaluate(context.Background(), conn, bytes.NewReader(m))
+				require.NoError(t, err)
+				assert.Equal(t, "temperror", row.check(v), "the check reports the failure")
+				want := !auth || row.authIncomplete
+				assert.Equal(t, want, v.Incomplete, "%v", reasonCodes(v))
+				if auth {
+					assert.Equal(t, trust.Trusted, v.Level, "%.2f %v", v.Score, reasonCodes(v))
+				}
+			})
+		}
 	}
 }
