@@ -333,6 +333,11 @@ func (v *Verifier) verifyAMS() *failure {
 	ams := v.sets[n-1].msgSig
 	name := fmt.Sprintf("ARC-Message-Signature i=%d (d=%s s=%s)", n, ams.domain, ams.selector)
 	body := v.body.Sum()
+	if err := v.body.Err(); err != nil {
+		// The body was cut (a size limit, the deadline) before the hash
+		// had all it covers: no verdict on it, and ARC has no neutral.
+		return &failure{n, name + ": body not verified: " + strings.TrimPrefix(err.Error(), "dkim: "), fmt.Errorf("%w: i=%d: %w", ErrBodyHash, n, err)}
+	}
 	if ams.length >= 0 && v.body.Length() < ams.length {
 		return &failure{n, name + ": body shorter than l=", fmt.Errorf("%w: i=%d: %w", ErrBodyHash, n, dkim.ErrBodyTooShort)}
 	}

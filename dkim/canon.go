@@ -233,6 +233,11 @@ type BodyHasher struct {
 	n       int
 	buf     [bodyBufSize]byte
 	crlfs64 [128]byte // 64 CRLFs to emit withheld line ends from
+
+	cut   error // why the body stopped before its end (Cut)
+	keep  bool  // asked for through BodyHashers.Hasher: hashed to the end
+	users int   // DKIM signatures of the set that use it
+	drops int   // of those, the ones whose key failed
 }
 
 // NewBodyHasher returns a BodyHasher for canonicalization c (Simple for
@@ -249,7 +254,7 @@ func NewBodyHasher(c Canonicalization, h crypto.Hash, limit int64) *BodyHasher {
 // nothing.
 func (b *BodyHasher) Write(p []byte) (int, error) {
 	n := len(p)
-	if b.sum != nil {
+	if b.sum != nil || b.cut != nil || b.idle() {
 		return n, nil
 	}
 	if b.cr && len(p) > 0 {
@@ -380,6 +385,12 @@ func (b *BodyHasher) Sum() []byte {
 	if b.sum != nil {
 		return b.sum
 	}
+	if b.cut != nil {
+		// A body cut short has no end to canonicalize: its hash is of
+		// no use (Err says why), only final.
+		b.sum = b.h.Sum(nil)
+		return b.sum
+	}
 	if b.cr {
 		b.cr = false
 		b.content(b.crlfs64[:1]) // a lone CR
@@ -398,6 +409,24 @@ func (b *BodyHasher) Sum() []byte {
 	b.sum = b.h.Sum(nil)
 	return b.sum
 }
+
+// Cut ends the body before its end: nothing more is hashed, and Err
+// reports err from now on, unless the hash needs no more octets (an l=
+// already reached: the cut is then ignored). The first cut is kept.
+func (b *BodyHasher) Cut(err error) {
+	if b.cut == nil && b.sum == nil && !(b.limit >= 0 && b.hashed >= b.limit) {
+		b.cut = err
+	}
+}
+
+// Err reports why the hash does not cover what it should: the error of
+// Cut, when the body was cut before the hash had every octet it needs;
+// nil otherwise.
+func (b *BodyHasher) Err() error { return b.cut }
+
+// idle reports whether every user of a shared hasher dropped it: nobody
+// will read its hash, so hashing stops.
+func (b *BodyHasher) idle() bool { return !b.keep && b.users > 0 && b.drops >= b.users }
 
 // Length returns the number of octets of the canonical body written so far,
 // including those beyond the limit; after Sum, the length of the whole
@@ -531,8 +560,9 @@ func (b *BodyHasher) emit(p []byte) {
 // agree on the three. Get every hasher before the first Write. The zero
 // value is ready; a BodyHashers is not safe for concurrent use.
 type BodyHashers struct {
-	keys []hasherKey // a message has few: a list beats a map
-	list []*BodyHasher
+	keys  []hasherKey // a message has few: a list beats a map
+	list  []*BodyHasher
+	prune []func() // of the verifiers, called before each Write
 }
 
 type hasherKey struct {
@@ -543,8 +573,24 @@ type hasherKey struct {
 
 // Hasher returns the set's hasher for body canonicalization c (Simple for
 // anything but Relaxed), hash h and limit (l=, < 0 for none), made on
-// first use.
+// first use. A hasher asked for through Hasher is hashed to the end; the
+// DKIM verifiers of the set stop hashing one that only signatures whose
+// key failed still use.
 func (s *BodyHashers) Hasher(c Canonicalization, h crypto.Hash, limit int64) *BodyHasher {
+	b := s.get(c, h, limit)
+	b.keep = true
+	return b
+}
+
+// hasher is Hasher for a DKIM signature, which drops the hasher when its
+// key fails (see BodyHasher.idle).
+func (s *BodyHashers) hasher(c Canonicalization, h crypto.Hash, limit int64) *BodyHasher {
+	b := s.get(c, h, limit)
+	b.users++
+	return b
+}
+
+func (s *BodyHashers) get(c Canonicalization, h crypto.Hash, limit int64) *BodyHasher {
 	if c != Relaxed {
 		c = Simple
 	}
@@ -564,9 +610,22 @@ func (s *BodyHashers) Hasher(c Canonicalization, h crypto.Hash, limit int64) *Bo
 func (s *BodyHashers) Len() int { return len(s.list) }
 
 // Write streams body octets to every hasher of the set. It never fails.
+// Before each write it lets the set's DKIM verifiers drop the hashers of
+// signatures whose key failed.
 func (s *BodyHashers) Write(p []byte) (int, error) {
+	for _, f := range s.prune {
+		f()
+	}
 	for _, b := range s.list {
 		_, _ = b.Write(p)
 	}
 	return len(p), nil
+}
+
+// Cut ends the body of every hasher of the set before its end (see
+// BodyHasher.Cut): at a size limit, or when the deadline came.
+func (s *BodyHashers) Cut(err error) {
+	for _, b := range s.list {
+		b.Cut(err)
+	}
 }

@@ -69,7 +69,21 @@ var (
 	// ErrNotVerified: the signature was beyond Options.MaxSignatures and
 	// not looked at (RFC 6376 §6.1 lets a verifier limit its work).
 	ErrNotVerified = errors.New("dkim: signature not verified (too many signatures)")
+	// ErrBodyLimit: the body is longer than the verifier reads (the
+	// caller's limit); a signature whose hash covers more of it is not
+	// verified. Matches ErrNotVerified, so the status is neutral.
+	ErrBodyLimit error = &notVerifiedError{"dkim: signature not verified (body over the size limit)"}
+	// ErrBodyUnread: the body was not read to the end before the context
+	// ended; the error also wraps the context's, so resolver.IsTemporary
+	// reports true and the status is temperror.
+	ErrBodyUnread = errors.New("dkim: body not read before the deadline")
 )
+
+// notVerifiedError is a sentinel that also matches ErrNotVerified.
+type notVerifiedError struct{ msg string }
+
+func (e *notVerifiedError) Error() string        { return e.msg }
+func (e *notVerifiedError) Is(target error) bool { return target == ErrNotVerified }
 
 // policyError is a sentinel that also matches ErrPolicy.
 type policyError struct{ msg string }

@@ -168,10 +168,11 @@ type Verifier struct {
 }
 
 type pending struct {
-	res    Result
-	sig    *signature // nil: res is final
-	hasher *BodyHasher
-	key    *keyLookup
+	res     Result
+	sig     *signature // nil: res is final
+	hasher  *BodyHasher
+	key     *keyLookup
+	dropped bool // the key failed: the hasher was told (prune)
 }
 
 type keyLookup struct {
@@ -223,7 +224,7 @@ func NewVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, op
 		if sig.length >= 0 {
 			p.res.BodyLength = sig.length
 		}
-		p.hasher = v.bodies.Hasher(sig.bodyCanon, sig.hash, sig.length)
+		p.hasher = v.bodies.hasher(sig.bodyCanon, sig.hash, sig.length)
 		if p.key = lookups[sig.keyName]; p.key == nil {
 			l := &keyLookup{}
 			p.key, lookups[sig.keyName] = l, l
@@ -232,20 +233,49 @@ func NewVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, op
 			l.done = resolver.Go(r, func(r resolver.Resolver) { l.key, l.err = v.opts.KeyCache.Lookup(ctx, r, selector, dom) })
 		}
 	}
+	v.bodies.prune = append(v.bodies.prune, v.prune)
 	return v
+}
+
+// prune tells the body hashers which signatures lost their key: a hasher
+// only those use stops hashing (no one will compare its hash).
+func (v *Verifier) prune() {
+	for _, p := range v.sigs {
+		if p.hasher == nil || p.dropped {
+			continue
+		}
+		select {
+		case <-p.key.done:
+			if p.key.err != nil {
+				p.dropped = true
+				p.hasher.drops++
+			}
+		default:
+		}
+	}
 }
 
 // Write feeds body octets to the body hashers. It fails only after
 // Results. With Options.BodyHashers set it does nothing: the caller writes
-// the body to that set, once for all its verifiers.
+// the body to that set, once for all its verifiers, and checks the
+// deadline. Once the context given to NewVerifier has ended, nothing more
+// is hashed: signatures whose hash needed the rest are temperror.
 func (v *Verifier) Write(p []byte) (int, error) {
 	if v.results != nil {
 		return 0, errors.New("dkim: Write after Results")
 	}
 	if !v.shared {
+		if err := v.ctx.Err(); err != nil {
+			v.cut(err)
+		}
 		_, _ = v.bodies.Write(p)
 	}
 	return len(p), nil
+}
+
+// cut ends the body of the Verifier's own hashers at the deadline.
+func (v *Verifier) cut(err error) {
+	v.bodies.Cut(fmt.Errorf("%w: %w", ErrBodyUnread, err))
 }
 
 // Results ends the body, waits for the keys (no longer than the context
@@ -316,6 +346,13 @@ func (v *Verifier) verify(p *pending) {
 		return
 	}
 
+	if err := p.hasher.Err(); err != nil {
+		// The body was cut at a limit or by the deadline before the
+		// hash had all it covers: not verified (ErrBodyLimit, neutral)
+		// or not yet (ErrBodyUnread, temperror).
+		res.finish(statusOf(err), err)
+		return
+	}
 	total := p.hasher.Length()
 	if s.length >= 0 {
 		if total < s.length {
@@ -407,6 +444,10 @@ func Verify(ctx context.Context, r resolver.Resolver, msg io.Reader, opts *Optio
 	// content over as one converted slice, a copy of the body.
 	buf := make([]byte, 32<<10)
 	for {
+		if err := ctx.Err(); err != nil {
+			v.cut(err) // the deadline covers the body
+			break
+		}
 		n, err := br.Read(buf)
 		_, _ = v.Write(buf[:n])
 		if err == io.EOF {

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -495,4 +496,131 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHashingStopsWhenKeyFails: a signature whose key lookup failed no
+// longer has its body hashed, unless another user of the same hasher (a
+// second signature with a good key, an ARC verifier asking through
+// BodyHashers.Hasher) still needs it.
+func TestHashingStopsWhenKeyFails(t *testing.T) {
+	k := keys(t)
+	z := testZone(t)
+	cases := []struct {
+		name    string
+		sels    []string // all relaxed/relaxed sha256: one hasher
+		keep    bool     // the hasher is also asked for through Hasher
+		hashing bool
+	}{
+		{"good key", []string{"rsa1"}, false, true},
+		{"no key", []string{"missing"}, false, false},
+		{"revoked key", []string{"revoked"}, false, false},
+		{"servfail", []string{"servfail"}, false, false},
+		{"one good, one missing", []string{"missing", "rsa1"}, false, true},
+		{"two missing", []string{"missing", "revoked"}, false, false},
+		{"missing, shared with ARC", []string{"missing"}, true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := testMessage
+			for _, sel := range tc.sels {
+				m = sign(t, m, gm(k.rsaA, sel, gmdkim.CanonicalizationRelaxed, gmdkim.CanonicalizationRelaxed))
+			}
+			br := bufio.NewReader(strings.NewReader(m))
+			h, err := message.ReadHeader(br, message.Limits{})
+			require.NoError(t, err)
+			var bodies BodyHashers
+			v := NewVerifier(context.Background(), z, h, &Options{Time: time.Now(), BodyHashers: &bodies})
+			require.Len(t, v.sigs, len(tc.sels))
+			if tc.keep {
+				bodies.Hasher(Relaxed, crypto.SHA256, -1)
+			}
+			for _, p := range v.sigs {
+				<-p.key.done
+			}
+			require.Equal(t, 1, bodies.Len())
+			for range 3 {
+				bodies.Write([]byte("line\r\n"))
+			}
+			hashed := bodies.list[0].Length() > 0
+			require.Equal(t, tc.hashing, hashed)
+			rs := v.Results()
+			if !tc.hashing {
+				for _, r := range rs {
+					require.NotEqual(t, StatusPass, r.Status)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifyBodyCut: a body cut at a size limit leaves the signatures that
+// cover the rest neutral (ErrBodyLimit), one whose l= was reached verifies;
+// a body cut by the deadline leaves them temperror (ErrBodyUnread), and
+// Verify stops reading.
+func TestVerifyBodyCut(t *testing.T) {
+	k := keys(t)
+	z := testZone(t)
+	whole := sign(t, testMessage, gm(k.rsaA, "rsa1", gmdkim.CanonicalizationRelaxed, gmdkim.CanonicalizationRelaxed))
+	limited := craft(t, testMessage, k.rsaA, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=rsa1; h=from:to:subject; l=3; bh={bh}; ")
+	cases := []struct {
+		name   string
+		msg    string
+		cutAt  int // body octets written before the cut
+		err    error
+		status Status
+	}{
+		{"limit, whole body signed", whole, 10, ErrBodyLimit, StatusNeutral},
+		{"limit, l= reached", limited, 10, ErrBodyLimit, StatusPass},
+		{"limit, l= not reached", limited, 2, ErrBodyLimit, StatusNeutral},
+		{"deadline, whole body signed", whole, 10, fmt.Errorf("%w: %w", ErrBodyUnread, context.DeadlineExceeded), StatusTemperror},
+		{"no cut", whole, len(testBody), nil, StatusPass},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			br := bufio.NewReader(strings.NewReader(tc.msg))
+			h, err := message.ReadHeader(br, message.Limits{})
+			require.NoError(t, err)
+			var bodies BodyHashers
+			v := NewVerifier(context.Background(), z, h, &Options{Time: time.Now(), BodyHashers: &bodies})
+			bodies.Write([]byte(testBody[:tc.cutAt]))
+			if tc.err != nil {
+				bodies.Cut(tc.err)
+			}
+			bodies.Write([]byte(testBody[tc.cutAt:]))
+			rs := v.Results()
+			require.Len(t, rs, 1)
+			require.Equal(t, tc.status, rs[0].Status, "%s", rs[0].Reason)
+			if tc.status != StatusPass && tc.err != nil {
+				require.ErrorIs(t, rs[0].Err, tc.err)
+			}
+		})
+	}
+
+	// Verify itself stops at the deadline, with a body it would otherwise
+	// read for a long time.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	body := &slowBody{n: 1 << 30}
+	start := time.Now()
+	rs, err := Verify(ctx, z, io.MultiReader(strings.NewReader(whole[:strings.Index(whole, "\r\n\r\n")+4]), body), &Options{Time: time.Now()})
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), time.Second)
+	require.Positive(t, body.n)
+	require.Len(t, rs, 1)
+	require.Equal(t, StatusTemperror, rs[0].Status, "%s", rs[0].Reason)
+}
+
+// slowBody is a body of n octets of text lines made as it is read.
+type slowBody struct{ n int64 }
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), b.n)]
+	for i := range p {
+		p[i] = "abcdefgh\r\n"[i%10]
+	}
+	b.n -= int64(len(p))
+	return len(p), nil
 }

@@ -6,12 +6,18 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // Cache defaults.
 const (
 	// DefaultMaxEntries bounds a Cache whose MaxEntries is zero.
 	DefaultMaxEntries = 10000
+	// DefaultMaxBytes bounds the approximate memory of a Cache whose
+	// MaxBytes is zero: 32 MiB, some 60,000 answers of a typical size,
+	// but only some 500 of the 60 KB records a sender may publish.
+	DefaultMaxBytes = 32 << 20
 	// DefaultMaxTTL caps the cache time of a Cache whose MaxTTL is zero.
 	DefaultMaxTTL = 24 * time.Hour
 )
@@ -32,8 +38,10 @@ const (
 //   - Concurrent identical questions (same name and type) share one
 //     upstream question; an asker whose ctx ends returns at once while the
 //     others go on waiting.
-//   - At most MaxEntries answers are kept; the least recently used goes
-//     first.
+//   - At most MaxEntries answers are kept, of at most MaxBytes in all (the
+//     approximate memory of each, see entrySize: senders choose the size
+//     of the records they publish); the least recently used goes first.
+//     An answer larger than MaxBytes alone is not kept.
 //
 // Answers returned carry the TTL left. The zero value needs Resolver set
 // and is then ready; a Cache must not be copied after first use.
@@ -43,6 +51,9 @@ type Cache struct {
 	// MaxEntries bounds the number of cached answers. Zero means
 	// DefaultMaxEntries.
 	MaxEntries int
+	// MaxBytes bounds the approximate memory of the cached answers, in
+	// octets. Zero means DefaultMaxBytes.
+	MaxBytes int
 	// MaxTTL caps how long any answer is kept. Zero means DefaultMaxTTL.
 	MaxTTL time.Duration
 	// FailureTTL is how long a failed question is remembered. Zero, the
@@ -55,6 +66,7 @@ type Cache struct {
 	mu       sync.Mutex
 	entries  map[Question]*list.Element // of *cacheEntry
 	lru      list.List                  // front: most recently used
+	bytes    int                        // sum of the entries' sizes
 	inflight flights
 	stats    CacheStats
 }
@@ -65,8 +77,9 @@ type CacheStats struct {
 	Misses    uint64 // questions not in the cache (Upstream + Shared)
 	Upstream  uint64 // questions asked of the upstream Resolver
 	Shared    uint64 // misses that joined a question already in flight
-	Evictions uint64 // entries dropped to respect MaxEntries
+	Evictions uint64 // entries dropped to respect MaxEntries or MaxBytes
 	Entries   int    // entries held now, expired ones included
+	Bytes     int    // approximate memory of the entries held now
 }
 
 type cacheEntry struct {
@@ -74,6 +87,37 @@ type cacheEntry struct {
 	ans     *Answer
 	err     error
 	expires time.Time
+	size    int
+}
+
+// entrySize approximates the memory an entry holds: a fixed overhead for
+// the entry, the answer and the map and list slots, and for each record
+// its wire length (the text of a TXT, the octets of a name) plus the Go
+// values around it. It need not be exact, only grow with what a sender
+// controls.
+func entrySize(q Question, ans *Answer, err error) int {
+	const entry, record = 256, 64
+	n := entry + len(q.Name)
+	if err != nil {
+		n += len(err.Error())
+	}
+	if ans == nil {
+		return n
+	}
+	n += len(ans.Name)
+	for _, c := range ans.CNAMEs {
+		n += record + dns.Len(c)
+	}
+	for _, rr := range ans.Records {
+		n += record + dns.Len(rr)
+		if t, ok := rr.(*dns.TXT); ok {
+			n += 16 * len(t.Txt) // a string header per character-string
+		}
+	}
+	if ans.SOA != nil {
+		n += record + dns.Len(ans.SOA)
+	}
+	return n
 }
 
 // NewCache returns a Cache over r with default settings.
@@ -155,6 +199,7 @@ func (c *Cache) Stats() CacheStats {
 	defer c.mu.Unlock()
 	s := c.stats
 	s.Entries = len(c.entries)
+	s.Bytes = c.bytes
 	return s
 }
 
@@ -177,7 +222,7 @@ func (c *Cache) store(q Question, ans *Answer, err error) {
 	var ttl time.Duration
 	switch {
 	case err != nil:
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isBudget(err) {
 			return
 		}
 		ttl = c.FailureTTL
@@ -199,16 +244,27 @@ func (c *Cache) store(q Question, ans *Answer, err error) {
 	if maxEntries <= 0 {
 		maxEntries = DefaultMaxEntries
 	}
-	for len(c.entries) >= maxEntries {
+	maxBytes := c.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	size := entrySize(q, ans, err)
+	if size > maxBytes {
+		return
+	}
+	for len(c.entries) >= maxEntries || c.bytes+size > maxBytes {
 		c.remove(c.lru.Back())
 		c.stats.Evictions++
 	}
-	e := &cacheEntry{q: q, ans: ans, err: err, expires: c.now().Add(ttl)}
+	e := &cacheEntry{q: q, ans: ans, err: err, expires: c.now().Add(ttl), size: size}
 	c.entries[q] = c.lru.PushFront(e)
+	c.bytes += size
 }
 
 func (c *Cache) remove(el *list.Element) {
-	delete(c.entries, el.Value.(*cacheEntry).q)
+	e := el.Value.(*cacheEntry)
+	c.bytes -= e.size
+	delete(c.entries, e.q)
 	c.lru.Remove(el)
 }
 

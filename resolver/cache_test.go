@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -184,6 +185,58 @@ func TestCacheBounded(t *testing.T) {
 	}
 	assert.Equal(t, 3, c.Len())
 	assert.Positive(t, c.Stats().Evictions)
+}
+
+// TestCacheBoundedInBytes: answers of 60 KB, which any sender can publish,
+// fill a cache up to its byte bound and no further, for an explicit
+// MaxBytes and for the default; answers stay servable and small ones
+// still fit beside them. The records share their text, so that the test
+// itself stays small.
+func TestCacheBoundedInBytes(t *testing.T) {
+	big := chunks(strings.Repeat("x", 60_000))
+	zone := resolver.NewZone()
+	const names = 700 // 700 × 60 KB = 42 MB > DefaultMaxBytes
+	for i := 0; i < names; i++ {
+		zone.Add(&dns.TXT{Hdr: dns.RR_Header{Name: fmt.Sprintf("k%d.example.", i), Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300}, Txt: big})
+	}
+	zone.Add(mustRR(t, "small.example. 300 IN A 192.0.2.1"))
+	huge := chunks(strings.Repeat("y", 60_000))
+	zone.Add(&dns.TXT{Hdr: dns.RR_Header{Name: "huge.example.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300}, Txt: append(huge, huge...)})
+	cases := []struct {
+		name     string
+		maxBytes int
+		bound    int
+	}{
+		{"1 MiB", 1 << 20, 1 << 20},
+		{"default", 0, resolver.DefaultMaxBytes},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &resolver.Cache{Resolver: zone, MaxBytes: tc.maxBytes}
+			ctx := context.Background()
+			for i := 0; i < names; i++ {
+				txt, _, err := resolver.TXT(ctx, c, fmt.Sprintf("k%d.example.", i))
+				require.NoError(t, err)
+				require.Len(t, txt, 1)
+				require.Len(t, txt[0], 60_000)
+				st := c.Stats()
+				require.LessOrEqual(t, st.Bytes, tc.bound, "after %d answers", i+1)
+			}
+			st := c.Stats()
+			assert.Less(t, st.Entries, names, "not every answer kept")
+			assert.Greater(t, st.Entries, tc.bound/(80_000), "as many as fit kept")
+			assert.GreaterOrEqual(t, st.Bytes, st.Entries*60_000, "sizes count the records")
+			assert.Positive(t, st.Evictions)
+			_, err := c.Lookup(ctx, "small.example.", dns.TypeA)
+			require.NoError(t, err)
+			assert.Equal(t, st.Entries+1-int(c.Stats().Evictions-st.Evictions), c.Stats().Entries)
+		})
+	}
+	// An answer larger than the bound alone is served but not kept.
+	c := &resolver.Cache{Resolver: zone, MaxBytes: 100_000}
+	_, _, err := resolver.TXT(context.Background(), c, "huge.example.")
+	require.NoError(t, err)
+	assert.Equal(t, 0, c.Len())
 }
 
 // TestCacheWaiterCancel: an asker whose ctx ends returns at once, while

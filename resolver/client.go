@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -26,26 +27,34 @@ const (
 // NXDOMAIN from NODATA exactly.
 //
 // Each question goes over UDP with EDNS(0) and is asked again over TCP
-// when the answer comes truncated (RFC 7766 §5, RFC 1035 §4.2.1). Every
-// answer is checked against its question (ID, name, type, class). A CNAME
-// chain the server left unfinished is followed by asking the target (RFC
-// 1034 §3.6.2), at most 8 aliases; a loop fails with ErrPermanent.
+// when the answer comes truncated (RFC 7766 §5, RFC 1035 §4.2.1) or, with
+// TC unset, larger than the buffer advertised. Over UDP, datagrams that do
+// not parse or do not match the question (ID, name, type, class) are
+// ignored and the read goes on until the exchange's deadline (RFC 5452
+// §9.1), so that junk an off-path sender aims at our port can neither end
+// nor answer the question. A CNAME chain the server left unfinished is
+// followed by asking the target (RFC 1034 §3.6.2), at most 8 aliases; a
+// loop fails with ErrPermanent.
 //
 // Rcodes: NOERROR is an answer (NODATA when empty), NXDOMAIN an answer with
-// Rcode dns.RcodeNameError (keeping the chain that led there, RFC 6604
-// §2.1); SERVFAIL, REFUSED, a timeout or a network error fail with
-// ErrTemporary after trying the next server; FORMERR, NOTIMP and the other
-// rcodes and a malformed answer fail with ErrPermanent; an answer that does
-// not match the question is discarded (RFC 5452 §9.1) and fails with
-// ErrTemporary.
+// Rcode dns.RcodeNameError and no records, whatever the answer section
+// holds beside the chain that led there (RFC 6604 §2.1: the rcode is the
+// authority); SERVFAIL, REFUSED, a timeout, a network error or a TCP reply
+// that is malformed or answers another question fail with ErrTemporary
+// after trying the next server; FORMERR, NOTIMP and the other rcodes fail
+// with ErrPermanent.
+//
+// Every round trip is charged to the budget of the Memo that asked, if
+// any (see Memo).
 //
 // A Client is safe for concurrent use; it keeps no connection between
 // questions and caches nothing (put a Cache in front).
 type Client struct {
 	// Servers are the recursive servers, "host:port", tried in order.
 	Servers []string
-	// Timeout bounds one exchange with one server (UDP, then TCP if
-	// needed), within the ctx of the question. Zero means DefaultTimeout.
+	// Timeout bounds one exchange with one server: the UDP question and
+	// the TCP retry it may need, together, within the ctx of the
+	// question. Zero means DefaultTimeout.
 	Timeout time.Duration
 	// Retries is the number of further attempts after a temporary
 	// failure, each with the next server. Zero means 1; negative, none.
@@ -131,6 +140,13 @@ func (c *Client) Lookup(ctx context.Context, name string, qtype uint16) (*Answer
 				continue walk
 			}
 			break
+		}
+		if m.Rcode == dns.RcodeNameError {
+			// The rcode is the authority (RFC 1035 §4.1.1, RFC 6604 §2.1:
+			// it speaks of the last name of the chain): records of the
+			// type beside NXDOMAIN contradict it and are dropped, not
+			// taken as a positive answer.
+			records = nil
 		}
 		if len(records) > 0 {
 			for _, rr := range records {
@@ -244,57 +260,136 @@ func (c *Client) fail(q Question, cur, server string, rcode int, kind error, rea
 }
 
 // ask makes one exchange with one server: UDP, then TCP when the reply is
-// truncated, each within the Client's Timeout.
+// truncated or larger than the buffer advertised, all within one deadline
+// of the Client's Timeout. Each round trip is charged to the budget of the
+// question, if it has one (Memo).
 func (c *Client) ask(ctx context.Context, q Question, cur, server string, edns bool) (*dns.Msg, error) {
 	req := new(dns.Msg)
 	req.SetQuestion(cur, q.Type) // sets RD: we ask recursive servers
+	size := uint16(dns.MinMsgSize)
 	if edns {
-		req.SetEdns0(c.udpSize(), false)
+		size = c.udpSize()
+		req.SetEdns0(size, false)
 	}
-	m, err := c.roundTrip(ctx, q, cur, server, "udp", req)
-	if err == nil && m.Truncated {
-		m, err = c.roundTrip(ctx, q, cur, server, "tcp", req)
-	}
-	return m, err
-}
-
-func (c *Client) roundTrip(ctx context.Context, q Question, cur, server, network string, req *dns.Msg) (*dns.Msg, error) {
-	qctx, cancel := context.WithTimeout(ctx, c.timeout())
+	actx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
-	dc := &dns.Client{Net: network, Timeout: c.timeout(), UDPSize: c.udpSize()}
-	m, err := func() (*dns.Msg, error) {
-		co, err := dc.DialContext(qctx, server)
-		if err != nil {
+	if err := spend(ctx); err != nil {
+		return nil, err
+	}
+	m, err := c.udp(actx, req, server, size)
+	network := "udp"
+	if err == nil && m.Truncated || errors.Is(err, errOversized) {
+		if err := spend(ctx); err != nil {
 			return nil, err
 		}
-		defer co.Close()
-		// miekg/dns honours the deadline of a context, not its
-		// cancellation: close the connection to end a read at once.
-		stop := context.AfterFunc(qctx, func() { co.Close() })
-		defer stop()
-		m, _, err := dc.ExchangeWithConnContext(qctx, req, co)
-		return m, err
-	}()
+		network = "tcp"
+		m, err = c.tcp(actx, req, server)
+	}
 	if err != nil {
 		var de *dns.Error
 		switch {
 		case ctx.Err() != nil:
 			return nil, contextError(q, ctx.Err())
-		case qctx.Err() != nil:
+		case actx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
 			return nil, c.fail(q, cur, server, -1, ErrTemporary, "timeout over "+network, nil)
-		case errors.Is(err, dns.ErrId):
+		case errors.Is(err, errMismatch):
 			// RFC 5452 §9.1: a reply that does not match is discarded, as
 			// if none came (it may be forged): temporary, asked again.
-			return nil, c.fail(q, cur, server, -1, ErrTemporary, "mismatched answer", err)
+			return nil, c.fail(q, cur, server, -1, ErrTemporary, "mismatched answer over "+network, err)
 		case errors.As(err, &de):
-			// An unpacking error: the reply is not a DNS message.
-			return nil, c.fail(q, cur, server, -1, ErrPermanent, "malformed answer", err)
+			// A TCP reply that is not a DNS message: the stream is broken,
+			// which says nothing lasting about the name. Ask again.
+			return nil, c.fail(q, cur, server, -1, ErrTemporary, "malformed answer over "+network, err)
 		default:
 			return nil, c.fail(q, cur, server, -1, ErrTemporary, "network error over "+network, err)
 		}
 	}
+	return m, nil
+}
+
+var (
+	// errOversized: a UDP reply larger than the buffer advertised, without
+	// TC. It is asked again over TCP rather than trusted: a datagram that
+	// large was likely fragmented on the way, and fragments can be forged.
+	errOversized = errors.New("resolver: UDP reply larger than advertised")
+	errMismatch  = errors.New("resolver: reply does not match the question")
+)
+
+// udp sends req to a server over UDP and returns the first datagram that
+// is a reply to it (RFC 5452 §9.1): datagrams that do not parse, or that
+// do not match the question (ID, name, type, class), are ignored and the
+// read goes on until ctx ends, so that junk aimed at our port cannot end
+// the question. The connected socket already drops datagrams from other
+// addresses.
+func (c *Client) udp(ctx context.Context, req *dns.Msg, server string, size uint16) (*dns.Msg, error) {
+	wire, err := req.Pack()
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "udp", server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	// Cancellation without a deadline: close to end the read at once.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if _, err := conn.Write(wire); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, dns.MaxMsgSize)
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, err // the deadline, or the port unreachable
+		}
+		if n > int(size) {
+			// Only a header that answers our ID sends us to TCP; an
+			// off-path forger does not know the ID.
+			if n >= 12 && buf[2]&0x80 != 0 && uint16(buf[0])<<8|uint16(buf[1]) == req.Id {
+				return nil, errOversized
+			}
+			continue
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(buf[:n]); err != nil {
+			continue
+		}
+		if matches(req, m) != nil {
+			continue
+		}
+		return m, nil
+	}
+}
+
+// tcp makes the exchange over TCP (RFC 7766): one connection, one
+// question, one reply.
+func (c *Client) tcp(ctx context.Context, req *dns.Msg, server string) (*dns.Msg, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	co := &dns.Conn{Conn: conn}
+	if err := co.WriteMsg(req); err != nil {
+		return nil, err
+	}
+	m, err := co.ReadMsg()
+	if err != nil {
+		return nil, err
+	}
 	if err := matches(req, m); err != nil {
-		return nil, c.fail(q, cur, server, m.Rcode, ErrTemporary, "mismatched answer", err)
+		return nil, fmt.Errorf("%w: %w", errMismatch, err)
 	}
 	return m, nil
 }

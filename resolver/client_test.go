@@ -31,7 +31,12 @@ func TestClientFaults(t *testing.T) {
 		{"drop", (*resolvertest.Server).Drop, resolver.ErrTemporary, -1},
 		{"formerr", func(s *resolvertest.Server, n string) { s.Rcode(n, dns.RcodeFormatError) }, resolver.ErrPermanent, dns.RcodeFormatError},
 		{"notimp", func(s *resolvertest.Server, n string) { s.Rcode(n, dns.RcodeNotImplemented) }, resolver.ErrPermanent, dns.RcodeNotImplemented},
-		{"mismatch", (*resolvertest.Server).Mismatch, resolver.ErrTemporary, dns.RcodeSuccess},
+		// RFC 5452 §9.1: a reply to another question is ignored as if
+		// none came, so the question times out rather than failing.
+		{"mismatch", (*resolvertest.Server).Mismatch, resolver.ErrTemporary, -1},
+		// Junk and no reply: the junk is ignored, the question times out
+		// and is asked again.
+		{"junk, then drop", func(s *resolvertest.Server, n string) { s.Junk(n); s.Drop(n) }, resolver.ErrTemporary, -1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,4 +281,123 @@ func TestClientFromResolvConf(t *testing.T) {
 	assert.Error(t, err)
 	_, err = resolver.ClientFromResolvConf(filepath.Join(dir, "missing"))
 	assert.Error(t, err)
+}
+
+// TestClientJunkFirst: RFC 5452 §9.1, datagrams that do not parse or do
+// not answer the question (another ID, another name) reach the client's
+// port before the reply; they are ignored and the genuine reply is taken,
+// with no second question.
+func TestClientJunkFirst(t *testing.T) {
+	cases := []struct {
+		name, qname string
+		qtype       uint16
+		records     int
+		nxdomain    bool
+	}{
+		{"A", "mail.example.org.", dns.TypeA, 1, false},
+		{"TXT", "example.org.", dns.TypeTXT, 1, false},
+		{"NXDOMAIN", "nothing.example.org.", dns.TypeTXT, 0, true},
+		{"NODATA", "mail.example.org.", dns.TypeTXT, 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := resolvertest.Start(t, testZone(t))
+			srv.Junk(tc.qname)
+			ans, err := resolvertest.Client(t, srv).Lookup(context.Background(), tc.qname, tc.qtype)
+			require.NoError(t, err)
+			assert.Len(t, ans.Records, tc.records)
+			assert.Equal(t, tc.nxdomain, ans.NXDomain())
+			assert.Equal(t, 1, srv.Queries(tc.qname, tc.qtype), "no retry needed")
+		})
+	}
+}
+
+// TestClientOversized: a UDP reply larger than the buffer advertised,
+// without TC, is asked again over TCP rather than failing.
+func TestClientOversized(t *testing.T) {
+	zone := testZone(t)
+	big := strings.Repeat("b", 3000)
+	zone.Add(&dns.TXT{Hdr: dns.RR_Header{Name: "big.example.org.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: chunks(big)})
+	srv := resolvertest.Start(t, zone)
+	srv.Oversize("big.example.org.")
+	txt, _, err := resolver.TXT(context.Background(), resolvertest.Client(t, srv), "big.example.org.")
+	require.NoError(t, err)
+	assert.Equal(t, []string{big}, txt)
+	assert.Equal(t, 1, srv.Transport("udp"))
+	assert.Equal(t, 1, srv.Transport("tcp"))
+}
+
+// TestClientNXDomainWithRecords: the rcode is the authority; an NXDOMAIN
+// reply that also carries the records asked for is a negative answer.
+func TestClientNXDomainWithRecords(t *testing.T) {
+	srv := resolvertest.Start(t, testZone(t))
+	srv.Contradict("mail.example.org.", dns.RcodeNameError)
+	srv.Contradict("alias.example.org.", dns.RcodeNameError)
+	c := resolvertest.Client(t, srv)
+	for _, name := range []string{"mail.example.org.", "alias.example.org."} {
+		ans, err := c.Lookup(context.Background(), name, dns.TypeA)
+		require.NoError(t, err, name)
+		assert.True(t, ans.NXDomain(), name)
+		assert.Empty(t, ans.Records, name)
+	}
+}
+
+// TestClientTimeoutCoversTCP: Timeout bounds the whole exchange, the UDP
+// reply and the TCP retry it asks for together.
+func TestClientTimeoutCoversTCP(t *testing.T) {
+	srv := resolvertest.Start(t, testZone(t))
+	srv.Truncate("mail.example.org.")
+	srv.SetDelay(250 * time.Millisecond) // per reply: 500ms for UDP then TCP
+	c := &resolver.Client{Servers: []string{srv.Addr()}, Timeout: 400 * time.Millisecond, Retries: -1}
+	start := time.Now()
+	_, err := c.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
+	elapsed := time.Since(start)
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, resolver.ErrTemporary), "%v", err)
+	assert.Contains(t, err.Error(), "timeout over tcp")
+	assert.Less(t, elapsed, 490*time.Millisecond, "one deadline for UDP and TCP")
+	assert.Equal(t, 1, srv.Transport("tcp"))
+}
+
+// TestMemoBudgetCountsExchanges: the budget of a Memo counts round trips,
+// CNAME hops the client follows and TCP retries included, not only
+// distinct questions.
+func TestMemoBudgetCountsExchanges(t *testing.T) {
+	zone := resolver.NewZone()
+	zone.Add(mustRR(t, "c1.example. 60 IN CNAME c2.example."))
+	zone.Add(mustRR(t, "c2.example. 60 IN CNAME c3.example."))
+	zone.Add(mustRR(t, "c3.example. 60 IN A 192.0.2.3"))
+	cases := []struct {
+		name      string
+		truncate  bool
+		budget    int
+		ok        bool
+		exchanges int
+	}{
+		{"three hops, budget 3", false, 3, true, 3},
+		{"three hops, budget 2", false, 2, false, 2},
+		{"three hops and TCP, budget 4", true, 4, true, 4},
+		{"three hops and TCP, budget 3", true, 3, false, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := resolvertest.Start(t, zone)
+			srv.StopAtCNAME(true)
+			if tc.truncate {
+				srv.Truncate("c1.example.")
+			}
+			m := resolver.NewMemo(resolvertest.Client(t, srv), tc.budget)
+			_, err := m.Lookup(context.Background(), "c1.example.", dns.TypeA)
+			if tc.ok {
+				require.NoError(t, err)
+				assert.False(t, m.Exhausted())
+			} else {
+				assert.True(t, errors.Is(err, resolver.ErrPermanent), "%v", err)
+				assert.True(t, m.Exhausted())
+			}
+			assert.Equal(t, tc.exchanges, m.Exchanges())
+			assert.Equal(t, tc.exchanges, srv.Total(), "every round trip charged")
+			assert.Equal(t, 1, m.Queries())
+		})
+	}
 }

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -16,11 +17,16 @@ const DefaultMaxQueries = 100
 //     error is remembered for the life of the Memo, so that SPF, DMARC and
 //     the others never see two different answers to one question.
 //   - Concurrent askers of the same question share the upstream question.
-//   - Beyond maxQueries distinct questions, Lookup fails with an error
-//     wrapping ErrPermanent (Reason "query budget exhausted"): a hostile
-//     message (many DKIM signatures, SPF include trees, ...) cannot make us
-//     ask without end. The per-protocol limits (RFC 7208 §4.6.4) stay the
-//     checks' business; this is the ceiling over all of them.
+//   - The budget, maxQueries, counts traffic: each distinct question costs
+//     one, and each further round trip a Client makes for it (a CNAME hop
+//     it follows itself, a retry, a TCP retry, an EDNS fallback) one more.
+//     Once it is spent, a new question fails with an error wrapping
+//     ErrPermanent (Reason "query budget exhausted"), and so does a round
+//     trip a question in flight still needed: a hostile message (many DKIM
+//     signatures, SPF include trees, long alias chains, replies forced to
+//     TCP) cannot make us send without end. The per-protocol limits (RFC
+//     7208 §4.6.4) stay the checks' business; this is the ceiling over all
+//     of them.
 //
 // A Memo is safe for concurrent use and is not shared across messages.
 type Memo struct {
@@ -32,6 +38,9 @@ type Memo struct {
 	inflight  flights
 	asked     map[Question]bool
 	log       []Question
+	spent     int              // budget used: questions and extra round trips
+	trips     map[Question]int // round trips made for each question
+	exchanges int              // round trips made in all
 	exhausted bool
 	closed    chan struct{} // closed at once: the done channel of work Go did inline
 }
@@ -59,6 +68,7 @@ func NewMemo(r Resolver, maxQueries int) *Memo {
 		results:  map[Question]memoResult{},
 		inflight: flights{},
 		asked:    map[Question]bool{},
+		trips:    map[Question]int{},
 	}
 }
 
@@ -95,11 +105,12 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 		// A question whose askers all left before the answer came is asked
 		// again, but counts once.
 		if !m.asked[q] {
-			if len(m.log) >= m.max {
+			if m.spent >= m.max {
 				m.exhausted = true
 				m.mu.Unlock()
-				return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "query budget exhausted", Kind: ErrPermanent}, true
+				return nil, budgetError(q), true
 			}
+			m.spent++
 			m.asked[q] = true
 			m.log = append(m.log, q)
 		}
@@ -112,7 +123,8 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 				return ans.clone(), err, true
 			}
 		}
-		f = m.inflight.start(&m.mu, ctx, q, m.r, func(ans *Answer, err error) {
+		bctx := context.WithValue(ctx, budgetKey{}, memoBudget{m, q})
+		f = m.inflight.start(&m.mu, bctx, q, m.r, func(ans *Answer, err error) {
 			m.results[q] = memoResult{ans, err}
 		})
 		if !wait {
@@ -136,6 +148,69 @@ func (m *Memo) closedChan() <-chan struct{} {
 		close(m.closed)
 	}
 	return m.closed
+}
+
+// budgetKey is the context key under which a Memo passes the budget of a
+// question down to the Client that sends it.
+type budgetKey struct{}
+
+// memoBudget charges the round trips of question q to its Memo.
+type memoBudget struct {
+	m *Memo
+	q Question
+}
+
+// spend charges one round trip to the budget of ctx, if it has one, and
+// fails once the budget is spent. The Client calls it before every packet
+// it sends for a question.
+func spend(ctx context.Context) error {
+	b, ok := ctx.Value(budgetKey{}).(memoBudget)
+	if !ok {
+		return nil
+	}
+	m := b.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.trips[b.q] > 0 { // the question paid for its first round trip
+		if m.spent >= m.max {
+			m.exhausted = true
+			return budgetError(b.q)
+		}
+		m.spent++
+	}
+	m.trips[b.q]++
+	m.exchanges++
+	return nil
+}
+
+// budgetReason is the Reason of the error of a question the budget refused.
+const budgetReason = "query budget exhausted"
+
+func budgetError(q Question) error {
+	return &Error{Name: q.Name, Type: q.Type, Rcode: -1, Reason: budgetReason, Kind: ErrPermanent}
+}
+
+// isBudget reports whether err is the refusal of a Memo's budget: it says
+// nothing about DNS, so no Cache keeps it.
+func isBudget(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Reason == budgetReason
+}
+
+// Exchanges returns the number of round trips Clients made for the
+// questions of this Memo (zero when the upstream is not a Client).
+func (m *Memo) Exchanges() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.exchanges
+}
+
+// Spent returns the budget used so far: one per distinct question, one per
+// further round trip.
+func (m *Memo) Spent() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.spent
 }
 
 // Queries returns the number of distinct questions asked upstream.

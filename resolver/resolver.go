@@ -9,7 +9,7 @@
 //   - a temporary failure (SERVFAIL, REFUSED, timeout, network error), which
 //     the checks turn into "temperror" (RFC 7208 §2.6.6, RFC 6376 §6.1.2,
 //     RFC 7489 §6.6.3): wrapped [ErrTemporary];
-//   - a permanent failure (a malformed answer, a CNAME loop), wrapped
+//   - a permanent failure (a CNAME loop, an invalid name), wrapped
 //     [ErrPermanent].
 //
 // Implementations: [System] (the host's resolver through *net.Resolver),
@@ -115,7 +115,7 @@ var (
 	// ErrTemporary: SERVFAIL, REFUSED, timeout or a network failure. Asking
 	// again later may succeed; checks report temperror.
 	ErrTemporary = errors.New("resolver: temporary failure")
-	// ErrPermanent: a malformed answer, a CNAME loop, an invalid name.
+	// ErrPermanent: a CNAME loop, an invalid name, a spent query budget.
 	// Asking again will not help; checks report permerror.
 	ErrPermanent = errors.New("resolver: permanent failure")
 )

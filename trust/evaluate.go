@@ -240,8 +240,12 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// 4. The body, once, through every hasher and the smuggling scanner.
 	if bodyOK && h != nil {
 		var scan message.SmugglingScanner
-		ev.bodyErr = feedBody(br, &bodies, &scan)
+		var over bool
+		over, ev.bodyErr = feedBody(ctx, br, &bodies, &scan, lim.MaxBodyBytes)
 		ev.smuggling = scan.Result()
+		if over {
+			ev.add(BodyLimit, fmt.Sprintf("body over %d octets: the rest not read", lim.MaxBodyBytes))
+		}
 	}
 	if dv != nil {
 		v.DKIM = dv.Results()
@@ -325,21 +329,38 @@ func (e *Evaluator) release(br *bufio.Reader) {
 }
 
 // feedBody streams the rest of br to the body hashers of the verifiers and
-// to the scanner, straight from br's buffer: no second buffer, no copy.
-func feedBody(br *bufio.Reader, bodies *dkim.BodyHashers, scan *message.SmugglingScanner) error {
+// to the scanner, straight from br's buffer: no second buffer, no copy. It
+// stops after max octets, cutting the hashers with dkim.ErrBodyLimit and
+// reporting over, and when ctx ends, checked per chunk, cutting them with
+// dkim.ErrBodyUnread: the deadline covers the body too.
+func feedBody(ctx context.Context, br *bufio.Reader, bodies *dkim.BodyHashers, scan *message.SmugglingScanner, max int64) (over bool, err error) {
+	var n int64
 	for {
+		if err := ctx.Err(); err != nil {
+			bodies.Cut(fmt.Errorf("%w: %w", dkim.ErrBodyUnread, err))
+			return false, nil
+		}
 		if br.Buffered() == 0 {
 			if _, err := br.Peek(1); err != nil {
 				if err == io.EOF {
-					return nil
+					return false, nil
 				}
-				return err
+				return false, err
 			}
 		}
 		p, _ := br.Peek(br.Buffered())
+		if left := max - n; int64(len(p)) > left {
+			p = p[:left]
+			over = true
+		}
 		_, _ = bodies.Write(p)
 		_, _ = scan.Write(p)
 		_, _ = br.Discard(len(p))
+		n += int64(len(p))
+		if over {
+			bodies.Cut(dkim.ErrBodyLimit)
+			return true, nil
+		}
 	}
 }
 

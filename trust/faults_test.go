@@ -3,6 +3,7 @@ package trust_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -99,7 +100,8 @@ type want struct {
 // temperror and leaves the verdict incomplete, never fail (RFC 7208
 // §2.6.6, §4.4; RFC 6376 §6.1.2; RFC 7489 §6.6.2, §11.2; RFC 8601
 // §2.7.3). A truncated UDP answer is asked again over TCP and changes
-// nothing (RFC 7766 §5). NXDOMAIN and NODATA are answers: SPF none
+// nothing (RFC 7766 §5), and so does junk sent to the client's port
+// before the reply (RFC 5452 §9.1). NXDOMAIN and NODATA are answers: SPF none
 // (RFC 7208 §4.3, §4.5), DKIM permerror (RFC 6376 §6.1.2: no key record
 // is PERMFAIL), DMARC none (RFC 7489 §6.6.3), ARC fail (RFC 8617 §5.2), PTR
 // none and HELO none (RFC 8601 §2.7.3, docs/CORPUS.md). A CNAME loop needs the
@@ -121,6 +123,7 @@ func TestDNSFaults(t *testing.T) {
 		{"ptr", "timeout", want{"temperror", "pass", "pass", "pass", "pass", "none", true, true}},
 		{"ptr", "refused", want{"temperror", "pass", "pass", "pass", "pass", "none", true, true}},
 		{"ptr", "truncated", legit},
+		{"ptr", "junk", legit},
 		{"ptr", "nxdomain", want{"none", "pass", "pass", "pass", "pass", "none", false, true}},
 		{"ptr", "nodata", want{"none", "pass", "pass", "pass", "pass", "none", false, true}},
 		{"ptr", "cname-loop", want{"permerror", "pass", "pass", "pass", "pass", "none", false, true}},
@@ -131,6 +134,7 @@ func TestDNSFaults(t *testing.T) {
 		{"helo", "timeout", want{"temperror", "temperror", "temperror", "pass", "pass", "none", true, true}},
 		{"helo", "refused", want{"temperror", "temperror", "temperror", "pass", "pass", "none", true, true}},
 		{"helo", "truncated", legit},
+		{"helo", "junk", legit},
 		// The MX target does not resolve: mx does not match, ~all decides
 		// (RFC 7208 §5.4, §4.6.4 void lookup).
 		{"helo", "nxdomain", want{"fail", "none", "softfail", "pass", "pass", "none", false, false}},
@@ -144,6 +148,7 @@ func TestDNSFaults(t *testing.T) {
 		{"spf", "timeout", want{"pass", "pass", "temperror", "pass", "pass", "none", true, true}},
 		{"spf", "refused", want{"pass", "pass", "temperror", "pass", "pass", "none", true, true}},
 		{"spf", "truncated", legit},
+		{"spf", "junk", legit},
 		// NXDOMAIN at the MAIL FROM and From domain: none (RFC 7208 §4.3),
 		// and both domains are reported as non-existent.
 		{"spf", "nxdomain", want{"pass", "pass", "none", "pass", "pass", "none", false, false}},
@@ -158,6 +163,7 @@ func TestDNSFaults(t *testing.T) {
 		{"dkim-key", "timeout", want{"pass", "pass", "pass", "temperror", "pass", "none", true, true}},
 		{"dkim-key", "refused", want{"pass", "pass", "pass", "temperror", "pass", "none", true, true}},
 		{"dkim-key", "truncated", legit},
+		{"dkim-key", "junk", legit},
 		{"dkim-key", "nxdomain", want{"pass", "pass", "pass", "permerror", "pass", "none", false, true}},
 		{"dkim-key", "nodata", want{"pass", "pass", "pass", "permerror", "pass", "none", false, true}},
 		{"dkim-key", "cname-loop", want{"pass", "pass", "pass", "permerror", "pass", "none", false, true}},
@@ -174,6 +180,7 @@ func TestDNSFaults(t *testing.T) {
 		{"dmarc", "timeout", want{"pass", "pass", "pass", "pass", "temperror", "none", true, true}},
 		{"dmarc", "refused", want{"pass", "pass", "pass", "pass", "temperror", "none", true, true}},
 		{"dmarc", "truncated", legit},
+		{"dmarc", "junk", legit},
 		{"dmarc", "nxdomain", want{"pass", "pass", "pass", "pass", "none", "none", false, true}},
 		{"dmarc", "nodata", want{"pass", "pass", "pass", "pass", "none", "none", false, true}},
 		{"dmarc", "cname-loop", want{"pass", "pass", "pass", "pass", "permerror", "none", false, true}},
@@ -189,6 +196,7 @@ func TestDNSFaults(t *testing.T) {
 		{"arc-key", "timeout", want{"pass", "pass", "pass", "fail", "fail", "fail", true, true}},  // trusted sealer undecided: DMARC fail not counted
 		{"arc-key", "refused", want{"pass", "pass", "pass", "fail", "fail", "fail", true, true}},  // trusted sealer undecided: DMARC fail not counted
 		{"arc-key", "truncated", list},
+		{"arc-key", "junk", list},
 		{"arc-key", "nxdomain", want{"pass", "pass", "pass", "fail", "fail", "fail", false, false}},
 		{"arc-key", "nodata", want{"pass", "pass", "pass", "fail", "fail", "fail", false, false}},
 		{"arc-key", "cname-loop", want{"pass", "pass", "pass", "fail", "fail", "fail", false, false}},
@@ -279,6 +287,10 @@ func faultZone(t *testing.T, base []dns.RR, k lookupKind, fault string) (*resolv
 		apply = func(s *resolvertest.Server) { s.Refused(owner) }
 	case "truncated":
 		apply = func(s *resolvertest.Server) { s.Truncate(owner) }
+	case "junk":
+		// RFC 5452 §9.1: datagrams that do not parse or answer another
+		// question, racing the reply, are ignored.
+		apply = func(s *resolvertest.Server) { s.Junk(owner) }
 	case "nxdomain":
 		// Forced at the name alone: names below it keep resolving.
 		apply = func(s *resolvertest.Server) { s.Rcode(owner, dns.RcodeNameError) }
@@ -334,4 +346,92 @@ func dropped(types []uint16, t uint16) bool {
 		}
 	}
 	return false
+}
+
+// TestJunkKeepsSpoofUntrusted: a spoof of a p=reject domain stays dmarc=fail
+// and untrusted when a datagram of junk, a forged reply with another ID or
+// a reply to another question reaches the client before the genuine answer
+// of the lookups that decide it. Taking the junk as an answer or as a
+// permanent failure would make it permerror, and the verdict neutral.
+func TestJunkKeepsSpoofUntrusted(t *testing.T) {
+	conn := trust.Conn{IP: netip.MustParseAddr("203.0.113.66"), HELO: "mail.example.com", MailFrom: "billing@example.com",
+		RcptTo: []string{"support@helpdesk.example"}, Time: receipt}
+	m, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "spoof-dmarc-fail.eml"))
+	require.NoError(t, err)
+	for _, names := range [][]string{
+		nil,
+		{"_dmarc.example.com."},
+		{"example.com."},
+		{"_dmarc.example.com.", "example.com.", "mail.example.com.", "66.113.0.203.in-addr.arpa."},
+	} {
+		t.Run(strings.Join(append([]string{"junk"}, names...), " "), func(t *testing.T) {
+			t.Parallel()
+			z := resolver.NewZone()
+			for _, rr := range corpusRRs(t) {
+				z.Add(rr)
+			}
+			srv := resolvertest.Start(t, z)
+			for _, n := range names {
+				srv.Junk(n)
+			}
+			opts := trust.Options{Resolver: &resolver.Client{Servers: []string{srv.Addr()}, Timeout: 250 * time.Millisecond, Retries: 1}}
+			v, err := trust.New(&opts).Evaluate(context.Background(), conn, bytes.NewReader(m))
+			require.NoError(t, err)
+			assert.Equal(t, "fail", string(v.DMARC.Status), "dmarc: %s", v.DMARC.Reason)
+			assert.Equal(t, trust.Untrusted, v.Level, "%.2f %v", v.Score, reasonCodes(v))
+			assert.False(t, v.Incomplete, "%v", reasonCodes(v))
+			for _, n := range names {
+				assert.Positive(t, srv.Queries(n, dns.TypeTXT)+srv.Queries(n, dns.TypeA)+srv.Queries(n, dns.TypePTR)+srv.Queries(n, dns.TypeMX), "%s asked", n)
+			}
+		})
+	}
+}
+
+// TestAuthenticatedIncomplete: Incomplete means that a temporary failure
+// left open a result the verdict weighs. For an authenticated client the
+// receiver's configuration decides: SPF, DKIM, DMARC, PTR and HELO are
+// reported (temperror) but not weighed, so their temporary failures leave
+// the verdict complete; the existence of the From domain still counts, and
+// its temporary failure makes the verdict incomplete, as it does for every
+// failure when the client is not authenticated.
+func TestAuthenticatedIncomplete(t *testing.T) {
+	m, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "legit-rsa.eml"))
+	require.NoError(t, err)
+	rows := []struct {
+		name, owner    string
+		check          func(*trust.Verdict) string
+		authIncomplete bool
+	}{
+		{"ptr", "10.2.0.192.in-addr.arpa.", func(v *trust.Verdict) string { return string(v.PTR.Status) }, false},
+		{"helo", "mail.example.com.", func(v *trust.Verdict) string { return string(v.HELO.Status) }, false},
+		{"dkim key", "sel1._domainkey.example.com.", func(v *trust.Verdict) string { return string(v.DKIM[0].Status) }, false},
+		{"dmarc", "_dmarc.example.com.", func(v *trust.Verdict) string { return string(v.DMARC.Status) }, false},
+		// SPF's TXT and the From domain's MX share the name.
+		{"spf and From domain", "example.com.", func(v *trust.Verdict) string { return string(v.SPF.Status) }, true},
+	}
+	base := corpusRRs(t)
+	for _, row := range rows {
+		for _, auth := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/authenticated=%v", row.name, auth), func(t *testing.T) {
+				t.Parallel()
+				z := resolver.NewZone()
+				for _, rr := range base {
+					z.Add(dns.Copy(rr))
+				}
+				srv := resolvertest.Start(t, z)
+				srv.Servfail(row.owner)
+				conn := faultLegit
+				conn.Authenticated = auth
+				opts := trust.Options{Resolver: &resolver.Client{Servers: []string{srv.Addr()}, Timeout: 250 * time.Millisecond, Retries: 1}}
+				v, err := trust.New(&opts).Evaluate(context.Background(), conn, bytes.NewReader(m))
+				require.NoError(t, err)
+				assert.Equal(t, "temperror", row.check(v), "the check reports the failure")
+				want := !auth || row.authIncomplete
+				assert.Equal(t, want, v.Incomplete, "%v", reasonCodes(v))
+				if auth {
+					assert.Equal(t, trust.Trusted, v.Level, "%.2f %v", v.Score, reasonCodes(v))
+				}
+			})
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailtrust/mailtrust/arc"
+	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/resolver/resolvertest"
@@ -280,5 +282,108 @@ func TestLimitDefaults(t *testing.T) {
 				require.Equal(t, trust.DefaultMaxDKIMSignatures, pass, "the first 8 are verified")
 			}
 		})
+	}
+}
+
+// TestBodyLimit: Limits.MaxBodyBytes. A body at the limit is read and
+// verified in full; one octet more and the rest is not read: the
+// signature covering it is neutral, not verified, and the verdict says
+// message.body-limit. A signature whose l= ends before the limit still
+// verifies.
+func TestBodyLimit(t *testing.T) {
+	w := loadWorld(t)
+	body := strings.Repeat("Please pay the attached invoice.\n", 100)
+	m := testmail.CRLF(strings.TrimSuffix(msg("Alice <alice@example.com>"), "Please pay the attached invoice.\n") + body)
+	whole := sign(t, m, w.com, nil)
+	bodyLen := int64(len(whole) - bytes.Index(whole, []byte("\r\n\r\n")) - 4)
+	short := sign(t, m, w.com, func(o *testmail.SignOptions) { o.Limit, o.BodyLength = true, 200 })
+	cases := []struct {
+		name   string
+		msg    []byte
+		limit  int64
+		status string
+		over   bool
+	}{
+		{"at the limit", whole, bodyLen, "pass", false},
+		{"one octet over", whole, bodyLen - 1, "neutral", true},
+		{"far over", whole, 10, "neutral", true},
+		{"default limit", whole, 0, "pass", false},
+		{"l= within the limit", short, 300, "pass", true},
+		{"l= beyond the limit", short, 100, "neutral", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			conn := legitConn
+			conn.Time = receipt
+			v, err := trust.New(&trust.Options{Resolver: w.zone, Limits: trust.Limits{MaxBodyBytes: c.limit}}).
+				Evaluate(context.Background(), conn, bytes.NewReader(c.msg))
+			require.NoError(t, err)
+			require.Len(t, v.DKIM, 1)
+			require.Equal(t, c.status, string(v.DKIM[0].Status), "dkim: %s", v.DKIM[0].Reason)
+			require.Equal(t, c.over, v.Has(trust.BodyLimit), "%v", reasonCodes(v))
+			if c.status == "neutral" {
+				require.ErrorIs(t, v.DKIM[0].Err, dkim.ErrBodyLimit)
+			}
+		})
+	}
+}
+
+// endlessBody is a message body of n octets of short lines, made as it is
+// read.
+type endlessBody struct {
+	n    int64
+	line []byte
+	off  int
+}
+
+func (b *endlessBody) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), b.n)]
+	for i := range p {
+		p[i] = b.line[b.off]
+		b.off = (b.off + 1) % len(b.line)
+	}
+	b.n -= int64(len(p))
+	return len(p), nil
+}
+
+// TestBodyDeadline: the deadline covers the body. A 1 GiB body signed
+// nine ways (relaxed and simple, l= and none: several hashers) is cut
+// when Limits.Timeout ends, checked per chunk: the evaluation returns on
+// time, incomplete, and the signatures it could not hash are temperror,
+// not fail.
+func TestBodyDeadline(t *testing.T) {
+	w := loadWorld(t)
+	m := signedCom(t, w, msg("Alice <alice@example.com>"))
+	for i, canon := range []string{"simple/simple", "relaxed/simple", "simple/relaxed"} {
+		m = sign(t, m, w.com, func(o *testmail.SignOptions) { o.Canon = canon; o.Limit, o.BodyLength = i > 0, int64(10+i) })
+	}
+	head := m[:bytes.Index(m, []byte("\r\n\r\n"))+4]
+	body := &endlessBody{n: 1 << 30, line: []byte("Please pay the attached invoice, all of it, today.\r\n")}
+	const timeout = 300 * time.Millisecond
+	conn := legitConn
+	conn.Time = receipt
+	start := time.Now()
+	v, err := trust.New(&trust.Options{Resolver: w.zone, Limits: trust.Limits{Timeout: timeout, MaxBodyBytes: 2 << 30}}).
+		Evaluate(context.Background(), conn, io.MultiReader(bytes.NewReader(head), body))
+	took := time.Since(start)
+	require.NoError(t, err)
+	require.Less(t, took, timeout+700*time.Millisecond, "the deadline ends the body")
+	require.Positive(t, body.n, "the body was not read to its end")
+	require.True(t, v.Incomplete)
+	require.True(t, v.Has(trust.Deadline), "%v", reasonCodes(v))
+	require.False(t, v.Has(trust.BodyLimit))
+	require.Len(t, v.DKIM, 4)
+	for _, d := range v.DKIM {
+		if d.BodyLength >= 0 {
+			// l= of a few octets: hashed before the deadline.
+			require.NotEqual(t, "temperror", string(d.Status), "%s", d.Reason)
+			continue
+		}
+		require.Equal(t, "temperror", string(d.Status), "%s", d.Reason)
+		require.ErrorIs(t, d.Err, dkim.ErrBodyUnread)
 	}
 }

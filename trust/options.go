@@ -70,6 +70,13 @@ type Limits struct {
 	// its CRLF or LF, as RFC 5322 §2.1.1 counts its 998. Default 64 KiB,
 	// since real mail exceeds the RFC. Beyond it: as for MaxHeaderBytes.
 	MaxLineLength int
+	// MaxBodyBytes bounds the body octets read, as they come (before
+	// canonicalization). Default 64 MiB. The rest is not read nor hashed:
+	// a DKIM signature whose body hash covers more is neutral, not
+	// verified, and so fails an ARC-Message-Signature that does (RFC 6376
+	// §6.1 lets verifiers limit their work; RFC 8617 §5.2 has no neutral);
+	// the verdict gives message.body-limit.
+	MaxBodyBytes int64
 	// MaxDKIMSignatures bounds the DKIM signatures verified, top to
 	// bottom (RFC 6376 §6.1 lets verifiers limit them). Default 8. The
 	// others are reported neutral, unverified, and the verdict gives
@@ -80,9 +87,12 @@ type Limits struct {
 	// longer chain fails before any key is asked (RFC 8617 §5.2 step 1)
 	// and the verdict gives arc.too-many-sets.
 	MaxARCSets int
-	// MaxDNSQueries bounds the distinct DNS questions (name and type) of
-	// one evaluation; a question asked twice counts once. Default 100.
-	// Further questions are not asked: they fail as permanent DNS errors,
+	// MaxDNSQueries bounds the DNS traffic of one evaluation: each
+	// distinct question (name and type) costs one, a question asked twice
+	// counting once, and each further round trip a resolver.Client makes
+	// for it (a CNAME hop it follows, a retry, a TCP retry) one more.
+	// Default 100. Beyond it nothing more is sent: questions fail as
+	// permanent DNS errors,
 	// which the checks report in their own words, and the verdict gives
 	// dns.budget-exhausted.
 	MaxDNSQueries int
@@ -95,6 +105,7 @@ type Limits struct {
 
 // Default limits, each the default of the package that enforces it.
 const (
+	DefaultMaxBodyBytes      = 64 << 20
 	DefaultMaxDKIMSignatures = dkim.DefaultMaxSignatures
 	DefaultMaxARCSets        = arc.DefaultMaxSets
 	DefaultMaxDNSQueries     = resolver.DefaultMaxQueries
@@ -102,6 +113,9 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 	if l.MaxDKIMSignatures <= 0 {
 		l.MaxDKIMSignatures = DefaultMaxDKIMSignatures
 	}

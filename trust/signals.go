@@ -125,6 +125,7 @@ const (
 
 	// Message.
 	HeaderLimit Code = "message.header-limit"
+	BodyLimit   Code = "message.body-limit"
 	NoHeader    Code = "message.no-header"
 	Malformed   Code = "message.malformed-lines"
 	HeaderNUL   Code = "message.header-nul"
@@ -220,6 +221,7 @@ func Signals() []Signal {
 		{Forwarded, GroupInfo, 0, "The message was forwarded (list, SRS, Resent-*, other organization's relay): explains SPF or DKIM failures."},
 		{Automated, GroupInfo, 0, "Automated mail (RFC 3834 Auto-Submitted, bulk, helpdesk mailers): do not auto-reply. Not a trust signal."},
 		{HeaderLimit, GroupMessage, 3.0, "The header block exceeds a configured limit (size, fields or line length): evaluated on what was read."},
+		{BodyLimit, GroupMessage, 1.0, "The body exceeds Limits.MaxBodyBytes: the rest is not read, and a DKIM signature (or ARC-Message-Signature) whose hash covers it is not verified (neutral)."},
 		{NoHeader, GroupMessage, 6.5, "The input is not an Internet message (no header fields)."},
 		{Malformed, GroupMessage, 1.0, "Header lines that are neither fields nor continuations."},
 		{HeaderNUL, GroupMessage, 2.0, "NUL bytes in the header block."},

@@ -28,7 +28,9 @@ type Verdict struct {
 	Level Level
 	Score float64
 	// Incomplete reports that a temporary DNS failure or the deadline left
-	// something undecided: defer the message rather than reject it.
+	// open a result the verdict weighs: defer the message rather than
+	// reject it. For an authenticated client, SPF, DKIM, DMARC, PTR and
+	// HELO are not weighed, so their temporary failures do not count.
 	Incomplete bool
 	// Reasons are sorted by descending absolute weight.
 	Reasons []Reason

@@ -9,7 +9,7 @@
 // answer (RFC 2308 §3) when the zone holds one, NXDOMAIN when the name does
 // not exist. The zone's faults are honoured (servfail → SERVFAIL, timeout →
 // no reply), and faults can be added per server (Servfail, Refused, Rcode,
-// Drop, Truncate, Mismatch, SetDelay). Queries are counted per question and
+// Drop, Truncate, Mismatch, Junk, Oversize, SetDelay). Queries are counted per question and
 // per transport.
 //
 // It listens on 127.0.0.1 only and is for tests only.
@@ -42,6 +42,9 @@ type Server struct {
 	drop     map[string]bool
 	truncate map[string]bool
 	mismatch map[string]bool
+	junk     map[string]bool
+	oversize map[string]bool
+	lies     map[string]int
 	delay    time.Duration
 	oneHop   bool
 	noEDNS   bool
@@ -60,6 +63,9 @@ func Start(t testing.TB, zone *resolver.Zone) *Server {
 		drop:     map[string]bool{},
 		truncate: map[string]bool{},
 		mismatch: map[string]bool{},
+		junk:     map[string]bool{},
+		oversize: map[string]bool{},
+		lies:     map[string]int{},
 		counts:   map[resolver.Question]int{},
 		byNet:    map[string]int{},
 	}
@@ -143,6 +149,59 @@ func (s *Server) Mismatch(name string) {
 	s.mismatch[resolver.Fqdn(name)] = true
 }
 
+// JunkDatagrams are what Junk sends before the reply, in order, for a
+// question with ID id and question q: a datagram that is no DNS message, a
+// reply to the question with another ID (what an off-path forger, who
+// does not know the ID, sends), and a reply with the right ID to another
+// question. Each claims NXDOMAIN, so that a client taking one is seen to.
+func JunkDatagrams(id uint16, q dns.Question) [][]byte {
+	garbage := []byte{0x12, 0x34, 0xff}
+	forged := new(dns.Msg)
+	forged.Id = id + 1
+	forged.Response = true
+	forged.Rcode = dns.RcodeNameError
+	forged.Question = []dns.Question{q}
+	other := forged.Copy()
+	other.Id = id
+	other.Question = []dns.Question{{Name: "junk.test.", Qtype: q.Qtype, Qclass: q.Qclass}}
+	var out [][]byte
+	out = append(out, garbage)
+	for _, m := range []*dns.Msg{forged, other} {
+		b, err := m.Pack()
+		if err != nil {
+			panic(err) // fixed messages: cannot happen
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// Junk makes the server send JunkDatagrams to the client's port before
+// answering a question at name over UDP (before any delay, and also when
+// the question is dropped), as an off-path attacker racing the reply does.
+func (s *Server) Junk(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.junk[resolver.Fqdn(name)] = true
+}
+
+// Oversize makes the server answer questions at name over UDP in full,
+// whatever the size the client advertised, and without setting TC.
+func (s *Server) Oversize(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.oversize[resolver.Fqdn(name)] = true
+}
+
+// Contradict makes the server answer questions at name from the zone, but
+// with rcode: dns.RcodeNameError with the asked records in the answer
+// section, as a broken or lying server would.
+func (s *Server) Contradict(name string, rcode int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lies[resolver.Fqdn(name)] = rcode
+}
+
 // SetDelay adds d of latency before every reply.
 func (s *Server) SetDelay(d time.Duration) {
 	s.mu.Lock()
@@ -211,10 +270,18 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	drop := s.drop[name]
 	truncate := s.truncate[name] && network == "udp"
 	mismatch := s.mismatch[name]
+	junk := s.junk[name] && network == "udp"
+	oversize := s.oversize[name] && network == "udp"
+	lie, lying := s.lies[name]
 	oneHop := s.oneHop
 	noEDNS := s.noEDNS
 	s.mu.Unlock()
 
+	if junk {
+		for _, b := range JunkDatagrams(req.Id, q) {
+			w.Write(b)
+		}
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -242,6 +309,9 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		if !s.answer(m, q, oneHop) {
 			return // the zone's timeout fault: no reply
 		}
+		if lying {
+			m.Rcode = lie
+		}
 	}
 	if mismatch {
 		m.Question[0].Name = "mismatch.test."
@@ -249,7 +319,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if edns {
 		m.SetEdns0(resolver.DefaultUDPSize, false)
 	}
-	if network == "udp" {
+	if network == "udp" && !oversize {
 		// RFC 1035 §4.2.1, RFC 6891 §6.2.5: fit the client's buffer or set
 		// TC.
 		size := dns.MinMsgSize
