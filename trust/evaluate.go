@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -294,6 +295,10 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		in := forward.DetectInput{
 			Header: h, MailFrom: conn.MailFrom, Rcpt: conn.RcptTo,
 			SPFStatus: string(v.SPF.Status), SPFDomain: v.SPF.Domain, FromDomain: v.From.Domain,
+			ClientNames: v.PTR.Confirmed,
+		}
+		if v.HELO.Status == helo.StatusPass {
+			in.ClientNames = append(slices.Clip(in.ClientNames), v.HELO.Name)
 		}
 		for _, d := range v.DKIM {
 			in.DKIM = append(in.DKIM, forward.DKIMOutcome{
