@@ -435,6 +435,8 @@ func Verify(ctx context.Context, r resolver.Resolver, msg io.Reader, opts *Optio
 // out (the reason then says what was wrong), and the reason is reduced to
 // such characters, so that nothing in a signature can break the header
 // field or forge a result in it.
+// A temperror's reason is "temporary DNS failure" whatever r.Reason
+// says: the resolver's detail is for logs and the verdict, not the header.
 func AuthResults(results []Result) []authres.Result {
 	if len(results) == 0 {
 		return []authres.Result{&authres.GenericResult{Method: "dkim", Value: authres.ResultNone, Params: map[string]string{}}}
@@ -445,7 +447,7 @@ func AuthResults(results []Result) []authres.Result {
 			Method: "dkim",
 			Value:  authres.ResultValue(r.Status),
 			Params: map[string]string{
-				"reason":   arfield.Reason(r.Reason),
+				"reason":   arfield.ResultReason(string(r.Status), r.Reason),
 				"header.d": arfield.Value(r.Domain),
 				"header.s": arfield.Value(r.Selector),
 				"header.i": arfield.Value(r.Identifier),

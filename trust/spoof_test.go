@@ -244,7 +244,9 @@ func TestSpoofFromHeader(t *testing.T) {
 			msg: func(t *testing.T, w *world) []byte {
 				return sign(t, testmail.CRLF(msg("CEO <@example.com:ceo@evil.test>")), w.evil, nil)
 			},
-			check: func(t *testing.T, v *trust.Verdict) { require.True(t, v.Has(trust.AlignedPass), "authenticated as itself") }},
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.True(t, v.Has(trust.AlignedPass), "authenticated as itself")
+			}},
 		{name: "benign twin: route within the sender's own organization", conn: legitConn, code: trust.FromRouteSameOrg,
 			msg:   plain("Alice <@mail.example.com:alice@example.com>"),
 			check: func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.FromRoute)) }},
