@@ -18,6 +18,10 @@ import (
 // this function knows about weights: the checks report facts.
 func (ev *evaluation) score() {
 	v := ev.v
+	if ev.notMessage {
+		ev.total()
+		return
+	}
 	rescued := v.Original != nil && v.Original.DMARC == "pass"
 
 	if rescued {

@@ -129,11 +129,15 @@ const (
 	// Internet message: empty, binary, or without header fields.
 	NotAMessage Code = "input.not-a-message"
 	HeaderLimit Code = "message.header-limit"
-	NoHeader    Code = "message.no-header"
-	Malformed   Code = "message.malformed-lines"
-	HeaderNUL   Code = "message.header-nul"
-	DNSBudget   Code = "dns.budget-exhausted"
-	Deadline    Code = "eval.deadline"
+	// NoHeader is the former name of NotAMessage.
+	//
+	// Deprecated: message.no-header is no longer given; input without
+	// header fields gets input.not-a-message.
+	NoHeader       = NotAMessage
+	Malformed Code = "message.malformed-lines"
+	HeaderNUL Code = "message.header-nul"
+	DNSBudget Code = "dns.budget-exhausted"
+	Deadline  Code = "eval.deadline"
 	// IncompleteCapped is given when an incomplete verdict that scored as
 	// trusted is reported as neutral.
 	IncompleteCapped Code = "eval.incomplete-capped"
@@ -230,7 +234,6 @@ func Signals() []Signal {
 		{Automated, GroupInfo, 0, "Automated mail (RFC 3834 Auto-Submitted, bulk, helpdesk mailers): do not auto-reply. Not a trust signal."},
 		{NotAMessage, GroupMessage, 6.5, "The input is not an Internet message (RFC 5322 §2.1): empty, binary, or without a header field before the body. Nothing else is checked or weighed: there is no sender to judge."},
 		{HeaderLimit, GroupMessage, 3.0, "The header block exceeds a configured limit (size, fields or line length): evaluated on what was read."},
-		{NoHeader, GroupMessage, 6.5, "The input is not an Internet message (no header fields)."},
 		{Malformed, GroupMessage, 1.0, "Header lines that are neither fields nor continuations."},
 		{HeaderNUL, GroupMessage, 2.0, "NUL bytes in the header block."},
 		{BareCRHeader, GroupMessage, 1.0, "Bare CR in the header block: components split lines differently."},
