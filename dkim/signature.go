@@ -191,13 +191,20 @@ func fillResult(h *message.Header, tags TagList, res *Result) {
 		signed[strings.ToLower(n)]++
 	}
 	res.FromSigned = signed["from"] > 0
-	// An instance of a watched field beyond the h= count is unsigned;
-	// bottom-up selection (RFC 6376 §5.4.2) leaves it above the signed
-	// ones, where a reader's client usually looks.
+	// RFC 6376 §5.4.2, §8.15: an instance of a watched field beyond the
+	// count h= names is unsigned, and bottom-up selection leaves it above
+	// the signed ones, where a reader's client usually looks. A field h=
+	// does not name at all is not that: it is merely unsigned, as the
+	// signer chose (§5.4 requires only From), and is reported apart.
+	// Naming a field more often than it occurs (over-signing, §8.15) is
+	// the defence, never a fault.
 	// The fields a reader sees or that identify the message, sorted.
 	for _, n := range [...]string{"cc", "date", "from", "message-id", "reply-to", "subject", "to"} {
-		if h.Count(n) > signed[n] {
+		switch c := h.Count(n); {
+		case signed[n] > 0 && c > signed[n]:
 			res.UnsignedAbove = append(res.UnsignedAbove, n)
+		case signed[n] == 0 && c > 0 && n != "from":
+			res.NotSigned = append(res.NotSigned, n)
 		}
 	}
 }

@@ -72,11 +72,17 @@ type Result struct {
 	// From authenticates no From (RFC 6376 §5.4); it is a permerror.
 	FromSigned bool
 	// UnsignedAbove lists, sorted and in lower case, which of cc, date,
-	// from, message-id, reply-to, subject and to occur in the message more
-	// often than h= names them: an unsigned instance sits above the signed
-	// one(s), where a reader's client may show it. A signature can pass
-	// with this set; the caller decides what it means.
+	// from, message-id, reply-to, subject and to h= names but the message
+	// holds more often than h= names them: an unsigned instance sits above
+	// the signed one(s), where a reader's client may show it (RFC 6376
+	// §8.15). A signature can pass with this set; the caller decides what
+	// it means. A field h= does not name at all is in NotSigned instead.
 	UnsignedAbove []string
+	// NotSigned lists, sorted and in lower case, which of cc, date,
+	// message-id, reply-to, subject and to the message holds but h= never
+	// names: a weakness of the signature (anyone may change them), not an
+	// instance added above a signed one. From is FromSigned.
+	NotSigned []string
 	// BodyLength is l=, -1 when absent.
 	BodyLength int64
 	// UnsignedBodyBytes is how many canonical body octets follow the l=
@@ -470,6 +476,8 @@ func Verify(ctx context.Context, r resolver.Resolver, msg io.Reader, opts *Optio
 // out (the reason then says what was wrong), and the reason is reduced to
 // such characters, so that nothing in a signature can break the header
 // field or forge a result in it.
+// A temperror's reason is "temporary DNS failure" whatever r.Reason
+// says: the resolver's detail is for logs and the verdict, not the header.
 func AuthResults(results []Result) []authres.Result {
 	if len(results) == 0 {
 		return []authres.Result{&authres.GenericResult{Method: "dkim", Value: authres.ResultNone, Params: map[string]string{}}}
@@ -480,7 +488,7 @@ func AuthResults(results []Result) []authres.Result {
 			Method: "dkim",
 			Value:  authres.ResultValue(r.Status),
 			Params: map[string]string{
-				"reason":   arfield.Reason(r.Reason),
+				"reason":   arfield.ResultReason(string(r.Status), r.Reason),
 				"header.d": arfield.Value(r.Domain),
 				"header.s": arfield.Value(r.Selector),
 				"header.i": arfield.Value(r.Identifier),

@@ -191,8 +191,15 @@ func TestVerify(t *testing.T) {
 		{name: "several unsigned above", msg: fixed("Subject: urgent\r\nReply-To: x@evil.example\r\nFrom: CEO <ceo@example.com>\r\n" + relaxedSigned),
 			status: []Status{StatusPass},
 			check: func(t *testing.T, r []Result) {
-				assert.Equal(t, []string{"from", "reply-to", "subject"}, r[0].UnsignedAbove)
+				assert.Equal(t, []string{"from", "subject"}, r[0].UnsignedAbove)
+				assert.Equal(t, []string{"reply-to"}, r[0].NotSigned, "h= never names Reply-To: unsigned, not added above a signed one")
 			}},
+		{name: "fields h= leaves out are unsigned, not above", msg: signed(with(rr, func(o *gmdkim.SignOptions) {
+			o.HeaderKeys = []string{"From", "Subject"}
+		})), status: []Status{StatusPass}, check: func(t *testing.T, r []Result) {
+			assert.Empty(t, r[0].UnsignedAbove)
+			assert.Equal(t, []string{"date", "message-id", "to"}, r[0].NotSigned)
+		}},
 		{name: "oversigned From is benign", msg: signed(with(rr, func(o *gmdkim.SignOptions) {
 			o.HeaderKeys = []string{"From", "From", "Subject", "Subject", "Reply-To", "To", "Date", "Message-ID"}
 		})), status: []Status{StatusPass}, check: func(t *testing.T, r []Result) { assert.Empty(t, r[0].UnsignedAbove) }},

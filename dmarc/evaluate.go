@@ -167,6 +167,8 @@ func Evaluate(d Discovery, ids Identifiers, opts *Options) Result {
 
 // AuthResult renders r as an RFC 8601 Authentication-Results entry:
 // dmarc=<status> with reason and header.from (RFC 7489 §11.2).
+// A temperror's reason is "temporary DNS failure" whatever r.Reason
+// says: the resolver's detail is for logs and the verdict, not the header.
 func (r Result) AuthResult() authres.Result {
 	st := r.Status
 	if st == "" {
@@ -174,7 +176,7 @@ func (r Result) AuthResult() authres.Result {
 	}
 	return &authres.DMARCResult{
 		Value:  authres.ResultValue(st),
-		Reason: arfield.Reason(r.Reason),
+		Reason: arfield.ResultReason(string(st), r.Reason),
 		From:   r.Domain,
 	}
 }

@@ -36,11 +36,12 @@ const (
 	SignalForwardHeader    Code = "header.forwarded"   // X-Forwarded-To/-For, X-MS-Exchange-Inbox-Rules-Loop
 	SignalReceivedOtherOrg Code = "received.other-org" // accepted for a mailbox of another organization on the way
 	// Weak.
-	SignalListUnsubscribe Code = "list.list-unsubscribe" // List-Unsubscribe next to List-Id
-	SignalSenderDiffers   Code = "list.sender-differs"   // Sender is not From
-	SignalSubjectTag      Code = "list.subject-tag"      // "[list-name]" in Subject, the name of List-Id
-	SignalRcptNotInToCc   Code = "rcpt.not-in-to-cc"     // no RCPT TO address in To or Cc
-	SignalDKIMPassSPFFail Code = "dkim-pass-spf-fail"    // aligned DKIM passes, SPF fails: the path changed
+	SignalListUnsubscribe Code = "list.list-unsubscribe"    // List-Unsubscribe next to List-Id
+	SignalSenderDiffers   Code = "list.sender-differs"      // Sender is not From
+	SignalSubjectTag      Code = "list.subject-tag"         // "[list-name]" in Subject, the name of List-Id
+	SignalRcptNotInToCc   Code = "rcpt.not-in-to-cc"        // no RCPT TO address in To or Cc
+	SignalDKIMPassSPFFail Code = "dkim-pass-spf-fail"       // aligned DKIM passes, SPF fails: the path changed
+	SignalRelayOtherOrg   Code = "received.relay-other-org" // the connecting relay's own Received field: it got the message from another organization
 )
 
 // strongForwardSignal reports whether code alone shows forwarding.
@@ -94,6 +95,10 @@ type DetectInput struct {
 	// (message.ParseFrom): every component reads the same sender, and a
 	// message without a single usable From has no From domain here.
 	From message.From
+	// ClientNames are the connecting client's confirmed names: PTR names
+	// that resolve back to its IP, and its HELO name when that resolves
+	// to it. With them Detect finds the Received field the client wrote.
+	ClientNames []string
 }
 
 // maxSubjectPrefixes bounds the "Re:"/"Fwd:" prefixes skipped before a
@@ -186,6 +191,14 @@ func Detect(in DetectInput) Forwarding {
 		add(SignalReceivedOtherOrg, d)
 	}
 
+	// Plain alias forwarding: the relay that connected says, in its own
+	// Received field, that it got the message from a host of another
+	// organization. Weak alone (any relay of an outbound service says as
+	// much), it pairs with dkim-pass-spf-fail, the mark an alias leaves.
+	if d, ok := relayOtherOrg(h, in.ClientNames, fromDomain, message.DomainOf(in.MailFrom)); ok {
+		add(SignalRelayOtherOrg, d)
+	}
+
 	// Recipients that the visible header does not name.
 	if len(in.Rcpt) > 0 {
 		visible := map[string]bool{}
@@ -267,6 +280,44 @@ func receivedOtherOrg(h *message.Header, fromDomain, mailFromDomain string, rcpt
 		if domain.Org(message.DomainOf(hop.rcpt)) == org {
 			return fmt.Sprintf("received by %s for <%s>", hop.by, hop.rcpt), true
 		}
+	}
+	return "", false
+}
+
+// maxRelayHops bounds the Received fields, from the top, searched for the
+// one the connecting client wrote: the receiver writes one or two of its
+// own above it.
+const maxRelayHops = 4
+
+// relayOtherOrg finds, among the topmost Received fields, the one written
+// by the connecting client (its "by" host in the organization of one of
+// the client's confirmed names) and reports whether it received the
+// message from a host of another organization. A relay in the author's
+// own organization (From or MAIL FROM) is the author's outbound path, not
+// a forwarder.
+func relayOtherOrg(h *message.Header, client []string, fromDomain, mailFromDomain string) (string, bool) {
+	if len(client) == 0 {
+		return "", false
+	}
+	orgs := map[string]bool{}
+	for _, n := range client {
+		if o := domain.Org(n); o != "" {
+			orgs[o] = true
+		}
+	}
+	hops := receivedHops(h)
+	for _, hop := range hops[:min(len(hops), maxRelayHops)] {
+		org := domain.Org(hop.by)
+		if hop.by == "" || !orgs[org] {
+			continue
+		}
+		if org == domain.Org(fromDomain) || org == domain.Org(mailFromDomain) {
+			return "", false
+		}
+		if hop.from == "" || domain.Org(hop.from) == org {
+			return "", false
+		}
+		return fmt.Sprintf("relay %s received it from %s", hop.by, hop.from), true
 	}
 	return "", false
 }

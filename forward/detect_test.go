@@ -24,6 +24,10 @@ Message-ID: <l1@origin.example>
 Shall we?
 `
 
+// aliasHop is the Received field an alias host writes: it got the message
+// from the author's server and relays it unchanged.
+const aliasHop = "Received: from mail.origin.example (mail.origin.example [192.0.2.10])\n by mx.alias.example with ESMTPS id q; Thu, 15 Jan 2026 09:00:06 +0000"
+
 func codes(s []Signal) []Code {
 	out := []Code{}
 	for _, x := range s {
@@ -81,6 +85,37 @@ func TestDetect(t *testing.T) {
 			forwarded: true, codes: []Code{SignalReceivedOtherOrg, SignalDKIMPassSPFFail}},
 		{name: "relay through the sender's outbound provider is not forwarding", extra: "Received: from o1.esp.example by mx.receiver.example; Thu, 15 Jan 2026 09:00:07 +0000\nReceived: from mail.origin.example by o1.esp.example with ESMTPS id x; Thu, 15 Jan 2026 09:00:06 +0000",
 			forwarded: false, codes: []Code{}},
+		{name: "plain alias: the connecting relay got it from another organization", extra: aliasHop,
+			edit: func(in *DetectInput) {
+				in.SPFStatus = "softfail"
+				in.ClientNames = []string{"mx.alias.example"}
+			},
+			forwarded: true, codes: []Code{SignalRelayOtherOrg, SignalDKIMPassSPFFail}},
+		{name: "an outbound service sending with its own envelope is not forwarding", extra: aliasHop,
+			edit: func(in *DetectInput) {
+				in.MailFrom, in.SPFDomain = "bounce@alias.example", "alias.example"
+				in.ClientNames = []string{"mx.alias.example"}
+			},
+			forwarded: false, codes: []Code{}},
+		{name: "a relay's claim alone is weak", extra: aliasHop,
+			edit:      func(in *DetectInput) { in.ClientNames = []string{"mx.alias.example"} },
+			forwarded: false, codes: []Code{SignalRelayOtherOrg}},
+		{name: "the author's own outbound relay is not forwarding", edit: func(in *DetectInput) {
+			in.SPFStatus = "softfail"
+			in.ClientNames = []string{"mail.origin.example"}
+		}, forwarded: false, codes: []Code{SignalDKIMPassSPFFail}},
+		{name: "a relay naming a host of its own organization", extra: "Received: from smtp-in.alias.example by mx.alias.example; Thu, 15 Jan 2026 09:00:06 +0000",
+			edit: func(in *DetectInput) {
+				in.SPFStatus = "softfail"
+				in.ClientNames = []string{"mx.alias.example"}
+			},
+			forwarded: false, codes: []Code{SignalDKIMPassSPFFail}},
+		{name: "a Received field no confirmed client name wrote", extra: aliasHop,
+			edit: func(in *DetectInput) {
+				in.SPFStatus = "softfail"
+				in.ClientNames = []string{"mx.other.example"}
+			},
+			forwarded: false, codes: []Code{SignalDKIMPassSPFFail}},
 		{name: "Bcc recipient alone is weak", edit: func(in *DetectInput) {
 			in.Rcpt = []string{"carol@receiver.example"}
 		}, forwarded: false, codes: []Code{SignalRcptNotInToCc}},

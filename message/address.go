@@ -3,10 +3,8 @@ package message
 import (
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mailtrust/mailtrust/internal/domain"
 )
@@ -68,8 +66,8 @@ const (
 	// FlagEncodedName: the display name held encoded-words (RFC 2047),
 	// decoded into DisplayName.
 	FlagEncodedName
-	// FlagCharset: an encoded-word used a charset not decoded here; its
-	// non-ASCII octets became U+FFFD.
+	// FlagCharset: an encoded-word used a charset not known here; its
+	// octets other than printable ASCII became U+FFFD.
 	FlagCharset
 	// FlagControl: control octets in a quoted-string, comment or domain
 	// literal (obsolete text, RFC 5322 §4.1), or in the decoded display
@@ -808,30 +806,17 @@ func hasEncodedWord(s string) bool {
 }
 
 // decodeWords decodes the RFC 2047 encoded-words of s wherever they stand,
-// as readers do. Charsets other than UTF-8, US-ASCII and ISO-8859-1 keep
-// their ASCII octets; the others become U+FFFD (FlagCharset), as this
-// package carries no charset tables.
+// as readers do, into UTF-8 from the charset each word names (see
+// charsetEncoding). A word in a charset not known here sets FlagCharset
+// and keeps only its printable ASCII octets (see charsetReader). Control
+// characters are looked for in the result, never in the encoded octets:
+// the escape sequences of ISO-2022-JP are part of its text, not controls.
 func decodeWords(s string) (string, Flags) {
 	if !strings.Contains(s, "=?") {
 		return s, 0
 	}
 	var f Flags
-	dec := mime.WordDecoder{CharsetReader: func(_ string, in io.Reader) (io.Reader, error) {
-		f |= FlagCharset
-		b, err := io.ReadAll(io.LimitReader(in, MaxAddressListBytes))
-		if err != nil {
-			return nil, err
-		}
-		var out strings.Builder
-		for _, c := range b {
-			if c < 0x80 {
-				out.WriteByte(c)
-			} else {
-				out.WriteRune(utf8.RuneError)
-			}
-		}
-		return strings.NewReader(out.String()), nil
-	}}
+	dec := mime.WordDecoder{CharsetReader: charsetReader(&f)}
 	d, err := dec.DecodeHeader(s)
 	if err != nil { // only a charset reader fails, and ours does not
 		return s, f

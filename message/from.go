@@ -34,8 +34,16 @@ const (
 	FromGroup Problem = "from.group"
 	// FromUnparsable: a From that is no address list (RFC 5322 §3.4).
 	FromUnparsable Problem = "from.unparsable"
-	// FromRoute: obsolete route syntax "<@a:user@b>" (RFC 5322 §4.4).
+	// FromRoute: obsolete route syntax "<@a:user@b>" (RFC 5322 §4.4)
+	// whose route names a domain of another organization than the
+	// address. RFC 5322 §4.4 says to ignore the route, but some clients
+	// show it, and then the reader sees another domain than DMARC
+	// authenticated: the same deception as FromDisplayAddress.
 	FromRoute Problem = "from.route"
+	// FromRouteSameOrg: obsolete route syntax whose route stays within
+	// the address's own organizational domain (RFC 7489 §3.2): obsolete,
+	// but whatever a client shows is the same sender.
+	FromRouteSameOrg Problem = "from.route-same-org"
 	// FromNoDomain: an address without a domain.
 	FromNoDomain Problem = "from.no-domain"
 	// FromBadDomain: a domain that is not a valid DNS name (domain.Valid),
@@ -68,6 +76,12 @@ const (
 	// Unicode TS 39 §5.2 "Highly Restrictive" keeps apart, such as Latin
 	// and Cyrillic in "pаypal": a homograph of another name (TS 39 §4).
 	FromMixedScript Problem = "from.mixed-script-domain"
+	// FromUnknownCharset: an encoded-word of the From mailbox names a
+	// charset that is not known here (RFC 2047 §2): its text cannot be
+	// read, so it cannot be checked for what a reader would see. Its
+	// octets are not looked at for controls, since in an unknown charset
+	// they are not characters.
+	FromUnknownCharset Problem = "from.unknown-charset"
 )
 
 // From is the author identity of a message as DMARC needs it (RFC 7489
@@ -219,11 +233,19 @@ func checkFromMailbox(m *Mailbox, ps problems) {
 		ps.add(FromNoDomain, "From %q has no domain", m.Address)
 	}
 	if fl.Has(FlagRoute) {
-		// RFC 5322 §4.4: the route is ignored; the address stands.
-		ps.add(FromRoute, "From route %s before %s", strings.Join(m.Route, ","), m.Address)
+		// RFC 5322 §4.4: the route is ignored; the address stands. What
+		// matters is whether a client showing it shows another sender.
+		if d := otherOrgRoute(m); d != "" {
+			ps.add(FromRoute, "From route names %s before %s", d, m.Address)
+		} else {
+			ps.add(FromRouteSameOrg, "From route %s before %s", strings.Join(m.Route, ","), m.Address)
+		}
 	}
 	if fl.Has(FlagEncodedWord) {
 		ps.add(FromEncodedAddress, "encoded-word in the From address %s", clip(m.Address))
+	}
+	if fl.Has(FlagCharset) {
+		ps.add(FromUnknownCharset, "From display name in a charset not known here: %s", clip(m.RawDisplayName))
 	}
 	if fl.Has(FlagControl) {
 		ps.add(FromControlBytes, "control octets in the From mailbox %s", clip(fmt.Sprintf("%q", m.DisplayName+" <"+m.Address+">")))
@@ -276,6 +298,23 @@ func checkFromMailbox(m *Mailbox, ps problems) {
 			return
 		}
 	}
+}
+
+// otherOrgRoute returns the first domain of m's route that is not in the
+// organizational domain of m's address, or "". A route domain that is not
+// a valid name (a literal) counts as another organization's: it is not
+// the author's either.
+func otherOrgRoute(m *Mailbox) string {
+	org := ""
+	if domain.Valid(m.Domain) == nil {
+		org = domain.Org(m.Domain)
+	}
+	for _, r := range m.Route {
+		if org == "" || domain.Valid(r) != nil || domain.Org(r) != org {
+			return r
+		}
+	}
+	return ""
 }
 
 // bidiControl returns the first bidirectional override in s (LRO, RLO;

@@ -277,6 +277,8 @@ func dedupe(names []string) []string {
 // AuthResult is the iprev result for an Authentication-Results header
 // (RFC 8601 §2.7.3, §3), with policy.iprev set to the address. A missing
 // PTR record (StatusNone) is written "permerror", as §2.7.3 defines it.
+// A temperror's reason is "temporary DNS failure" whatever r.Reason
+// says: the resolver's detail is for logs and the verdict, not the header.
 func (r Result) AuthResult() authres.Result {
 	var v authres.ResultValue
 	switch r.Status {
@@ -285,7 +287,7 @@ func (r Result) AuthResult() authres.Result {
 	default: // StatusNone, StatusPermerror, and the zero Result
 		v = authres.ResultPermError
 	}
-	res := &authres.IPRevResult{Value: v, Reason: arfield.Reason(r.Reason)}
+	res := &authres.IPRevResult{Value: v, Reason: arfield.ResultReason(string(r.Status), r.Reason)}
 	if r.IP.IsValid() {
 		res.IP = r.IP.String()
 	}

@@ -489,10 +489,12 @@ func matchReason(ip netip.Addr, r Result) string {
 // property is left out when it is not a plain address or name (the reason
 // then says why), and the reason is reduced to printable ASCII without
 // quotes, backslashes or semicolons.
+// A temperror's reason is "temporary DNS failure" whatever r.Reason
+// says: the resolver's detail is for logs and the verdict, not the header.
 func (r Result) AuthResult() authres.Result {
 	out := &authres.SPFResult{
 		Value:  authres.ResultValue(r.Status),
-		Reason: arfield.Reason(r.Reason),
+		Reason: arfield.ResultReason(string(r.Status), r.Reason),
 	}
 	if r.Identity == IdentityHelo {
 		out.Helo = arfield.Token(r.Domain)

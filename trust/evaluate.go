@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -141,6 +142,8 @@ type evaluation struct {
 	forged       []string
 	// capIncomplete holds an incomplete verdict at neutral (see score).
 	capIncomplete bool
+	// notMessage: the input is not a message; NotAMessage is the reason.
+	notMessage bool
 }
 
 func (ev *evaluation) add(c Code, detail string) {
@@ -158,16 +161,26 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// 1. The header block, once and bounded; the body stays a stream.
 	br := ev.e.reader(msg)
 	defer ev.e.release(br)
+	// The first octets, kept to tell an empty or binary input from a
+	// message (a copy: reading the header moves the buffer).
+	var headBuf [512]byte
+	peeked, _ := br.Peek(len(headBuf))
+	head := headBuf[:copy(headBuf[:], peeked)]
 	h, herr := message.ReadHeader(br, message.Limits{
 		MaxHeaderBytes: lim.MaxHeaderBytes, MaxFields: lim.MaxHeaderFields, MaxLineLength: lim.MaxLineLength,
 	})
 	ev.header = h
 	bodyOK := true
 	switch {
-	case herr == nil:
-	case errors.Is(herr, message.ErrNoHeader):
-		ev.add(NoHeader, "no header fields")
-		bodyOK = false
+	case herr == nil || errors.Is(herr, message.ErrNoHeader):
+		if why := message.NotAMessage(h, head); why != "" {
+			// Nothing to judge: no sender, no signature. The one reason
+			// says so, and no check runs or asks DNS.
+			ev.notMessage = true
+			ev.reasons = []Reason{{Code: NotAMessage, Detail: why}}
+			v.AuthenticationResults = "Authentication-Results: " + arfield.Format(ev.e.authServID, nil)
+			return nil
+		}
 	case errors.Is(herr, message.ErrHeaderTooLarge), errors.Is(herr, message.ErrTooManyFields), errors.Is(herr, message.ErrLineTooLong):
 		ev.add(HeaderLimit, herr.Error())
 		bodyOK = false // the reader is inside the header block
@@ -291,6 +304,10 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		in := forward.DetectInput{
 			Header: h, MailFrom: conn.MailFrom, Rcpt: conn.RcptTo,
 			SPFStatus: v.SPF.Status, SPFDomain: v.SPF.Domain, From: v.From,
+			ClientNames: v.PTR.Confirmed,
+		}
+		if v.HELO.Status == helo.StatusPass {
+			in.ClientNames = append(slices.Clip(in.ClientNames), v.HELO.Name)
 		}
 		for _, d := range v.DKIM {
 			in.DKIM = append(in.DKIM, forward.DKIMOutcome{

@@ -234,6 +234,15 @@ func TestDNSFaults(t *testing.T) {
 			assert.Equal(t, w.incomplete, v.Incomplete, "incomplete; reasons %v", reasonCodes(v))
 			assert.Equal(t, w.trusted, v.Level == trust.Trusted || v.Level == trust.Neutral,
 				"verdict %s (%.2f): %v", v.Level, v.Score, reasonCodes(v))
+			// The A-R header names no resolver and carries no resolver
+			// error: every temperror says only that DNS failed.
+			host, _, _ := strings.Cut(srv.Addr(), ":")
+			assert.NotContains(t, v.AuthenticationResults, host, "the resolver's address stays out of the header")
+			for _, entry := range strings.Split(v.AuthenticationResults, ";") {
+				if strings.Contains(entry, "=temperror") {
+					assert.Contains(t, entry, `reason="temporary DNS failure"`, "A-R entry %q", entry)
+				}
+			}
 			if row.kind == "arc-key" && w.arc == "fail" {
 				assert.Equal(t, w.incomplete, v.ARC.Temporary, "arc temporary")
 			}

@@ -123,6 +123,18 @@ func FuzzEvaluate(f *testing.F) {
 			t.Fatalf("deadline reached on an answering zone: %v", v.Reasons)
 		}
 
+		// Input that is no message gets that one reason, first and alone,
+		// and an Authentication-Results field with no result.
+		if v.Has(trust.NotAMessage) {
+			if len(v.Reasons) != 1 || v.Reasons[0].Code != trust.NotAMessage {
+				t.Fatalf("not a message, yet reasons %v", v.Reasons)
+			}
+			if v.AuthenticationResults != "Authentication-Results: mailtrust; none" {
+				t.Fatalf("not a message, yet A-R field %q", v.AuthenticationResults)
+			}
+			return
+		}
+
 		// Every check reports a result word.
 		for name, s := range map[string]string{"spf": string(v.SPF.Status), "dmarc": string(v.DMARC.Status),
 			"ptr": string(v.PTR.Status), "helo": string(v.HELO.Status)} {

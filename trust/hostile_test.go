@@ -56,6 +56,16 @@ func TestHostileInput(t *testing.T) {
 		return b.Bytes()
 	}
 
+	// Input that is no message is judged on that alone: one reason, no
+	// check run, no result in the A-R field.
+	notAMessage := func(t *testing.T, v *trust.Verdict) {
+		require.Len(t, v.Reasons, 1, "%v", reasonCodes(v))
+		require.Equal(t, trust.NotAMessage, v.Reasons[0].Code)
+		require.NotEmpty(t, v.Reasons[0].Detail)
+		require.Equal(t, v.Reasons[0].Weight, v.Score)
+		require.Empty(t, v.DKIM)
+		require.Equal(t, "Authentication-Results: mailtrust; none", v.AuthenticationResults)
+	}
 	cases := []struct {
 		name   string
 		msg    []byte
@@ -63,8 +73,12 @@ func TestHostileInput(t *testing.T) {
 		code   trust.Code
 		check  func(t *testing.T, v *trust.Verdict)
 	}{
-		{"empty input", nil, bad, trust.NoHeader, nil},
-		{"binary input", binary, bad, trust.NoHeader, nil},
+		{"empty input", nil, bad, trust.NotAMessage, notAMessage},
+		{"binary input", binary, bad, trust.NotAMessage, notAMessage},
+		{"a text file", []byte("Dear Bob,\r\nlunch on Friday?\r\n"), bad, trust.NotAMessage, notAMessage},
+		{"a note that parses as a field", []byte("Note: buy milk\r\n\r\nand bread\r\n"), bad, trust.NotAMessage, notAMessage},
+		{"benign twin: a bare message with a Subject only", []byte("Subject: hi\r\n\r\nhello\r\n"), nil, trust.FromMissing,
+			func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.NotAMessage)) }},
 		{"missing From", testmail.CRLF(msg("")), bad, trust.FromMissing, nil},
 		{"two From", append([]byte("From: x@evil.test\r\n"), signed...), bad, trust.FromMultiple, nil},
 		{"From with two addresses", testmail.CRLF(msg("a@example.com, b@evil.test")), bad, trust.FromMultipleAddrs, nil},

@@ -19,6 +19,10 @@ import (
 // this function knows about weights: the checks report facts.
 func (ev *evaluation) score() {
 	v := ev.v
+	if ev.notMessage {
+		ev.total()
+		return
+	}
 	rescued := v.Original != nil && v.Original.DMARC == "pass"
 
 	if rescued {
@@ -87,6 +91,15 @@ func (ev *evaluation) score() {
 func (ev *evaluation) scoreAuth() {
 	v := ev.v
 	s := v.SPF
+	// RFC 7960 §3.1: an alias relays the message unchanged from a host
+	// the author never authorized, so SPF fails while the author's
+	// aligned signature holds. DMARC already counts that signature; the
+	// SPF result is the forwarder's path, reported and not counted.
+	if (s.Status == spf.StatusFail || s.Status == spf.StatusSoftfail) && v.Forward.Forwarded &&
+		v.DMARC.Status == dmarc.StatusPass && v.DMARC.DKIMAligned != "" {
+		ev.add(SPFFailForwarded, spfDetail(s)+"; aligned DKIM d="+v.DMARC.DKIMAligned+" passes")
+		s.Status = ""
+	}
 	switch s.Status {
 	case spf.StatusPass:
 		if s.Permissive {
@@ -214,6 +227,9 @@ func (ev *evaluation) scoreDKIMSpoofing() {
 		sig := "d=" + d.Domain + " s=" + d.Selector
 		if !d.FromSigned && d.Status != dkim.StatusNeutral {
 			ev.add(DKIMFromUnsigned, sig+" does not sign From")
+		}
+		if d.Status == dkim.StatusPass && len(d.NotSigned) > 0 {
+			ev.add(DKIMNotSigned, sig+" does not sign "+strings.Join(d.NotSigned, ", "))
 		}
 		if d.Status == dkim.StatusPass && len(d.UnsignedAbove) > 0 {
 			ev.add(DKIMUnsignedAbove, sig+": unsigned instance of "+strings.Join(d.UnsignedAbove, ", "))

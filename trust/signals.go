@@ -67,6 +67,8 @@ const (
 	DKIMBodyLength     Code = "dkim.body-length-unsigned"
 	DKIMIdentifier     Code = "dkim.identifier-outside-domain"
 	DKIMBadName        Code = "dkim.invalid-name"
+	DKIMNotSigned      Code = "dkim.header-not-signed"
+	SPFFailForwarded   Code = "spf.fail-forwarded"
 
 	// Connection.
 	PTRPass        Code = "ptr.pass"
@@ -102,6 +104,8 @@ const (
 	FromGroup               = Code(message.FromGroup)
 	FromUnparsable          = Code(message.FromUnparsable)
 	FromRoute               = Code(message.FromRoute)
+	FromRouteSameOrg        = Code(message.FromRouteSameOrg)
+	FromUnknownCharset      = Code(message.FromUnknownCharset)
 	FromNoDomain            = Code(message.FromNoDomain)
 	FromBadDomain           = Code(message.FromBadDomain)
 	FromDisplayAddress      = Code(message.FromDisplayAddress)
@@ -124,13 +128,20 @@ const (
 	Automated       Code = "automated.detected"
 
 	// Message.
+	// NotAMessage is given, first and alone, to input that is not an
+	// Internet message: empty, binary, or without header fields.
+	NotAMessage Code = "input.not-a-message"
 	HeaderLimit Code = "message.header-limit"
 	BodyLimit   Code = "message.body-limit"
-	NoHeader    Code = "message.no-header"
-	Malformed   Code = "message.malformed-lines"
-	HeaderNUL   Code = "message.header-nul"
-	DNSBudget   Code = "dns.budget-exhausted"
-	Deadline    Code = "eval.deadline"
+	// NoHeader is the former name of NotAMessage.
+	//
+	// Deprecated: message.no-header is no longer given; input without
+	// header fields gets input.not-a-message.
+	NoHeader       = NotAMessage
+	Malformed Code = "message.malformed-lines"
+	HeaderNUL Code = "message.header-nul"
+	DNSBudget Code = "dns.budget-exhausted"
+	Deadline  Code = "eval.deadline"
 	// IncompleteCapped is given when an incomplete verdict that scored as
 	// trusted is reported as neutral.
 	IncompleteCapped Code = "eval.incomplete-capped"
@@ -160,6 +171,7 @@ func Signals() []Signal {
 		{SPFSoftfail, GroupAuth, 1.5, "Not authorized, weakly stated (RFC 7208 §8.5; rspamd R_SPF_SOFTFAIL 0)."},
 		{SPFNeutral, GroupAuth, 0.5, "The domain makes no assertion about the IP (RFC 7208 §8.2)."},
 		{SPFNone, GroupAuth, 1.0, "No SPF record for the checked domain (RFC 7208 §8.1; SpamAssassin SPF_NONE)."},
+		{SPFFailForwarded, GroupForward, 0, "SPF fails or softfails at a forwarder (RFC 7208 §9.1, RFC 7960 §3.1) while the author's aligned DKIM signature passes and DMARC counts it: the path changed, the content did not. Reported, not counted."},
 		{SPFTempError, GroupAuth, 0, "SPF undecided by a temporary DNS failure: weighs nothing, verdict incomplete."},
 		{SPFPermError, GroupAuth, 1.5, "The SPF record is broken (RFC 7208 §8.7): the domain cannot be authorized (rspamd R_SPF_PERMFAIL)."},
 		{SPFPermissive, GroupAuth, 2.0, "The SPF record ends in +all or ?all: anyone may send for the domain, so its SPF pass means nothing (sender misconfiguration, rspamd R_SPF_PLUSALL 4.0, halved since DKIM may still hold)."},
@@ -173,6 +185,7 @@ func Signals() []Signal {
 		{DKIMBodyLength, GroupSpoof, 8.5, "A signature with l= leaves content after the signed part unsigned: an attacker can append to a genuinely signed message."},
 		{DKIMIdentifier, GroupSpoof, 1.0, "i= is outside d= (RFC 6376 §3.5): the signature is invalid and the identity claimed is not the signer's."},
 		{DKIMBadName, GroupSpoof, 2.0, "d= or s= is not a valid DNS name (NUL, spaces, empty labels): a parser confusion attempt, never looked up."},
+		{DKIMNotSigned, GroupInfo, 0, "A passing signature whose h= never names Date, Message-ID, To, Cc, Reply-To or Subject although the message has them (RFC 6376 §5.4 requires only From): those fields are unsigned, a weakness of the signature rather than a field added above a signed one."},
 		{PTRPass, GroupConnection, -0.5, "The IP has a PTR name that resolves back to it (forward-confirmed reverse DNS, RFC 8601 §3 iprev)."},
 		{PTRFail, GroupConnection, 1.5, "PTR names exist but none resolves back to the IP: receivers' 'PTR does not match'."},
 		{PTRNone, GroupConnection, 1.5, "The IP has no PTR record: receivers' documentation gives such senders low trust (SpamAssassin RDNS_NONE 0.8, rspamd RDNS_NONE 2.0)."},
@@ -201,7 +214,9 @@ func Signals() []Signal {
 		{FromEmpty, GroupSpoof, 4.0, "From is empty or a group with no address: no sender to authenticate."},
 		{FromGroup, GroupSpoof, 2.0, "From is a group (RFC 5322 §3.4): not a sender."},
 		{FromUnparsable, GroupSpoof, 4.0, "From cannot be parsed as an address: what a reader sees cannot be authenticated."},
-		{FromRoute, GroupSpoof, 6.5, "From uses obsolete route syntax <@a:user@b> (RFC 5322 §4.4): clients disagree on which domain it names."},
+		{FromRoute, GroupSpoof, 8.5, "From uses obsolete route syntax <@a:user@b> (RFC 5322 §4.4) whose route names another organization: clients that show the route show another domain than the one authenticated, as a display name holding an address does, and weigh the same."},
+		{FromRouteSameOrg, GroupSpoof, 0.5, "From uses obsolete route syntax (RFC 5322 §4.4) within the address's own organization: obsolete, but whatever a client shows is the same sender."},
+		{FromUnknownCharset, GroupSpoof, 0.5, "The From display name is in a charset not known here (RFC 2047 §2): it cannot be read, so it cannot be checked for another organization's address. Reported, nearly unweighed: an unreadable name is not an attack."},
 		{FromNoDomain, GroupSpoof, 4.0, "From has no domain part."},
 		{FromBadDomain, GroupSpoof, 4.0, "The From domain is not a valid DNS name (NUL, spaces, empty labels, encoded words)."},
 		{FromDisplayAddress, GroupSpoof, 8.5, "The display name, a comment or the quoted local part holds an address in another organization: the reader sees that address, DMARC checks the real one."},
@@ -220,9 +235,9 @@ func Signals() []Signal {
 		{UpstreamForged, GroupSpoof, 8.5, "An Authentication-Results header names a trusted authserv-id but the connection is not from that forwarder: a forgery (RFC 8601 §5)."},
 		{Forwarded, GroupInfo, 0, "The message was forwarded (list, SRS, Resent-*, other organization's relay): explains SPF or DKIM failures."},
 		{Automated, GroupInfo, 0, "Automated mail (RFC 3834 Auto-Submitted, bulk, helpdesk mailers): do not auto-reply. Not a trust signal."},
+		{NotAMessage, GroupMessage, 6.5, "The input is not an Internet message (RFC 5322 §2.1): empty, binary, or without a header field before the body. Nothing else is checked or weighed: there is no sender to judge."},
 		{HeaderLimit, GroupMessage, 3.0, "The header block exceeds a configured limit (size, fields or line length): evaluated on what was read."},
 		{BodyLimit, GroupMessage, 1.0, "The body exceeds Limits.MaxBodyBytes: the rest is not read, and a DKIM signature (or ARC-Message-Signature) whose hash covers it is not verified (neutral)."},
-		{NoHeader, GroupMessage, 6.5, "The input is not an Internet message (no header fields)."},
 		{Malformed, GroupMessage, 1.0, "Header lines that are neither fields nor continuations."},
 		{HeaderNUL, GroupMessage, 2.0, "NUL bytes in the header block."},
 		{BareCRHeader, GroupMessage, 1.0, "Bare CR in the header block: components split lines differently."},

@@ -240,6 +240,16 @@ func TestSpoofFromHeader(t *testing.T) {
 			}},
 		{name: "obsolete route syntax", conn: legitConn, attack: true, code: trust.FromRoute,
 			msg: plain("<@example.com:ceo@bank.example>")},
+		{name: "route showing another organization on fully authenticated mail", conn: evilConn, attack: true, code: trust.FromRoute,
+			msg: func(t *testing.T, w *world) []byte {
+				return sign(t, testmail.CRLF(msg("CEO <@example.com:ceo@evil.test>")), w.evil, nil)
+			},
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.True(t, v.Has(trust.AlignedPass), "authenticated as itself")
+			}},
+		{name: "benign twin: route within the sender's own organization", conn: legitConn, code: trust.FromRouteSameOrg,
+			msg:   plain("Alice <@mail.example.com:alice@example.com>"),
+			check: func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.FromRoute)) }},
 		{name: "benign twin: From domain with trailing dot and upper case", conn: legitConn,
 			msg: plain("Alice <alice@Example.COM.>"),
 			check: func(t *testing.T, v *trust.Verdict) {
@@ -285,6 +295,20 @@ func TestSpoofReaderView(t *testing.T) {
 				require.Equal(t, "pass", string(v.DMARC.Status), "the homograph authenticates as itself")
 			}},
 		{name: "benign twin: display name repeats the address", conn: legitConn, msg: com(`"alice@example.com" <alice@example.com>`)},
+		{name: "benign twin: Japanese name in ISO-2022-JP", conn: legitConn, msg: com(`=?ISO-2022-JP?B?GyRCOzNFREJATzobKEI=?= <alice@example.com>`),
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.Equal(t, "山田太郎", v.From.DisplayName)
+				require.False(t, v.Has(trust.FromControlBytes))
+				require.Equal(t, trust.Trusted, v.Level)
+			}},
+		{name: "benign twin: name in a charset not known here", conn: legitConn, code: trust.FromUnknownCharset,
+			msg: com(`=?x-mac-unknown?B?GyRCOzNFREJATzobKEI=?= <alice@example.com>`),
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.False(t, v.Has(trust.FromControlBytes))
+				require.Equal(t, trust.Trusted, v.Level)
+			}},
+		{name: "control character decoded from an ISO-2022-JP name", conn: evilConn, attack: true, code: trust.FromControlBytes,
+			msg: evil(`=?iso-2022-jp?Q?CEO=00?= <x@evil.test>`)},
 		{name: "benign twin: UTF-8 name in an encoded word", conn: legitConn, msg: com(`=?utf-8?q?Al=C3=AFce_M=C3=BCller?= <alice@example.com>`)},
 		{name: "benign twin: comment holds a name", conn: legitConn, msg: com(`alice@example.com (Alice Example)`)},
 		{name: "benign twin: quoted local part without @", conn: legitConn, msg: com(`"alice.example"@example.com`)},
@@ -303,9 +327,27 @@ func TestSpoofDKIMCoverage(t *testing.T) {
 			msg: func(t *testing.T, w *world) []byte {
 				return append([]byte("Subject: Urgent: new bank details\r\n"), signedCom(t, w, msg("Alice <alice@example.com>"))...)
 			}},
-		{name: "unsigned Reply-To added to a replayed signed message", conn: evilConn, attack: true, code: trust.DKIMUnsignedAbove,
+		{name: "second Reply-To added above the signed one", conn: evilConn, attack: true, code: trust.DKIMUnsignedAbove,
 			msg: func(t *testing.T, w *world) []byte {
-				return append([]byte("Reply-To: ceo@evil.test\r\n"), signedCom(t, w, msg("Alice <alice@example.com>"))...)
+				m := sign(t, testmail.CRLF(msg("Alice <alice@example.com>", "Reply-To: alice@example.com")), w.com, func(o *testmail.SignOptions) {
+					o.Headers = []string{"From", "To", "Subject", "Date", "Message-ID", "Reply-To"}
+				})
+				return append([]byte("Reply-To: ceo@evil.test\r\n"), m...)
+			}},
+		{name: "benign twin: a Reply-To h= never names is unsigned, not added above", conn: legitConn, code: trust.DKIMNotSigned,
+			msg: func(t *testing.T, w *world) []byte {
+				return signedCom(t, w, msg("Alice <alice@example.com>", "Reply-To: team@example.com"))
+			},
+			check: func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.DKIMUnsignedAbove)) }},
+		{name: "benign twin: signer leaves Message-ID, Date, Cc and Reply-To out of h=", conn: legitConn, code: trust.DKIMNotSigned,
+			msg: func(t *testing.T, w *world) []byte {
+				return sign(t, testmail.CRLF(msg("Alice <alice@example.com>", "Cc: bob@example.com", "Reply-To: team@example.com")), w.com,
+					func(o *testmail.SignOptions) { o.Headers = []string{"From", "To", "Subject"} })
+			},
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.False(t, v.Has(trust.DKIMUnsignedAbove))
+				require.Equal(t, []string{"cc", "date", "message-id", "reply-to"}, v.DKIM[0].NotSigned)
+				require.Equal(t, trust.Trusted, v.Level)
 			}},
 		{name: "l= with content appended", conn: legitConn, attack: true, code: trust.DKIMBodyLength,
 			msg: func(t *testing.T, w *world) []byte {
@@ -472,5 +514,37 @@ func TestSpoofAuthenticatedSubmission(t *testing.T) {
 		{name: "authenticated connector, bad PTR/HELO/SPF", conn: auth, code: trust.Authenticated,
 			msg:   func(t *testing.T, w *world) []byte { return testmail.CRLF(msg("App <noreply@app.example>")) },
 			check: func(t *testing.T, v *trust.Verdict) { require.Equal(t, trust.Trusted, v.Level) }},
+	})
+}
+
+// TestSpoofAliasForwarding: an alias relays the author's message unchanged
+// (no ARC, no list headers, no SRS), so SPF fails at the forwarder while
+// the author's aligned DKIM passes; the forwarder's own Received field
+// says it got the message from another organization's host.
+func TestSpoofAliasForwarding(t *testing.T) {
+	alias := trust.Conn{IP: netip.MustParseAddr("203.0.113.40"), HELO: "relay.fwd.test", MailFrom: "bounce@example.com",
+		RcptTo: []string{"support@helpdesk.example"}}
+	relayed := "Received: from mail.example.com (mail.example.com [192.0.2.10]) by relay.fwd.test with ESMTPS id a1; Thu, 15 Jan 2026 09:59:00 +0000\r\n"
+	runSpoof(t, []spoofCase{
+		{name: "benign twin: alias forwarding of aligned DKIM mail", conn: alias, code: trust.SPFFailForwarded,
+			msg: func(t *testing.T, w *world) []byte {
+				return append([]byte(relayed), signedCom(t, w, msg("Alice <alice@example.com>"))...)
+			},
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.True(t, v.Forward.Forwarded, "%+v", v.Forward.Signals)
+				require.False(t, v.Has(trust.SPFSoftfail) || v.Has(trust.SPFFail), "the forwarder's SPF result is not counted")
+				require.Equal(t, trust.Trusted, v.Level)
+			}},
+		{name: "SPF fail without a forwarding trace still counts", conn: alias, code: trust.SPFSoftfail,
+			msg: func(t *testing.T, w *world) []byte { return signedCom(t, w, msg("Alice <alice@example.com>")) },
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.False(t, v.Forward.Forwarded)
+				require.False(t, v.Has(trust.SPFFailForwarded))
+			}},
+		{name: "a relay's Received field rescues no unaligned signature", conn: alias, attack: true, code: trust.DMARCFail,
+			msg: func(t *testing.T, w *world) []byte {
+				return append([]byte(relayed), sign(t, testmail.CRLF(msg("CEO <ceo@example.com>")), w.evil, nil)...)
+			},
+			check: func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.SPFFailForwarded)) }},
 	})
 }

@@ -179,7 +179,7 @@ func TestBadInput(t *testing.T) {
 		{"missing zone", []string{"check", "-zone", "/nonexistent/zone.txt", "x.eml"}, nil, exitMissing, "no such file", ""},
 		{"missing cases", []string{"replay", "/nonexistent/cases.jsonl"}, nil, exitMissing, "no such file", ""},
 		{"zone and dns", []string{"check", "-zone", zone, "-dns", "127.0.0.1:53", "x.eml"}, nil, exitMissing, "exclude each other", ""},
-		{"empty input", append(base, "-"), []byte{}, exitOK, "", `"code":"message.no-header"`},
+		{"empty input", append(base, "-"), []byte{}, exitOK, "", `"code":"input.not-a-message"`},
 		{"binary input", append(base, "-"), []byte("\xff\xfe\x00\x01binary\x00junk\n\x89PNG"), exitOK, "", `"verdict":"untrusted"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -27,6 +27,23 @@ func Reason(s string) string {
 	return string(b)
 }
 
+// TemporaryReason is the reason= written for every temperror result. The
+// detail of a temporary failure (a resolver's address, a timeout, the
+// question asked) is for logs and the verdict: it says nothing the
+// message's reader or a downstream filter can use (RFC 8601 §2.7.1 makes
+// reason= a comment for people), and it tells anyone who receives the
+// header where the receiver's resolvers are.
+const TemporaryReason = "temporary DNS failure"
+
+// ResultReason is the reason= value for a result with status: reason
+// reduced by Reason, or TemporaryReason for a temperror.
+func ResultReason(status, reason string) string {
+	if status == "temperror" {
+		return TemporaryReason
+	}
+	return Reason(reason)
+}
+
 // Value returns s when it can be written as a property value by a
 // formatter that quotes but does not escape: printable US-ASCII without
 // space, double quote, backslash or semicolon (readers such as go-msgauth's

@@ -44,3 +44,18 @@ func FuzzReason(f *testing.F) {
 		}
 	})
 }
+
+func TestResultReason(t *testing.T) {
+	tests := []struct{ status, reason, want string }{
+		{"temperror", "key unavailable: resolver: 127.0.0.1:5353: read udp: i/o timeout", TemporaryReason},
+		{"temperror", "", TemporaryReason},
+		{"permerror", "no key; \"x\"", "no key, 'x'"},
+		{"pass", "", ""},
+		{"fail", "temperror in a fail reason stays", "temperror in a fail reason stays"},
+	}
+	for _, tt := range tests {
+		if got := ResultReason(tt.status, tt.reason); got != tt.want {
+			t.Errorf("ResultReason(%q, %q) = %q, want %q", tt.status, tt.reason, got, tt.want)
+		}
+	}
+}

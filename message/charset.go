@@ -1,0 +1,63 @@
+package message
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+)
+
+// charsetEncoding returns the decoder for an RFC 2047 charset name, or nil
+// when none is known. Names are looked up as the WHATWG Encoding Standard
+// labels them (htmlindex: the mapping mail readers share with browsers, so
+// "gb2312" reads as GBK and "iso-8859-1" as windows-1252), then in the
+// IANA charset registry (RFC 2978). RFC 2231 §5 lets a language follow the
+// name ("iso-2022-jp*ja"); it is dropped. The WHATWG "replacement"
+// encoding, which turns a whole text into U+FFFD (ISO-2022-KR,
+// HZ-GB-2312), counts as unknown: nothing is learned from it.
+func charsetEncoding(name string) encoding.Encoding {
+	name, _, _ = strings.Cut(strings.TrimSpace(name), "*")
+	if e, err := htmlindex.Get(name); err == nil && e != nil && e != encoding.Replacement {
+		return e
+	}
+	if e, err := ianaindex.IANA.Encoding(name); err == nil && e != nil && e != encoding.Replacement {
+		return e
+	}
+	return nil
+}
+
+// charsetReader is a mime.WordDecoder CharsetReader that decodes every
+// charset charsetEncoding knows into UTF-8, and sets FlagCharset in *f for
+// the others. The octets of an unknown charset cannot be read: ASCII
+// letters stay as written and every other octet, control octets included,
+// becomes U+FFFD, so that text nobody here can read is reported as
+// unreadable (from.unknown-charset) rather than as an attack.
+func charsetReader(f *Flags) func(string, io.Reader) (io.Reader, error) {
+	return func(name string, in io.Reader) (io.Reader, error) {
+		b, err := io.ReadAll(io.LimitReader(in, MaxAddressListBytes))
+		if err != nil {
+			return nil, err
+		}
+		if e := charsetEncoding(name); e != nil {
+			out, err := e.NewDecoder().Bytes(b)
+			if err == nil {
+				return bytes.NewReader(out), nil
+			}
+			// A decoder refusing its input: read it as unknown.
+		}
+		*f |= FlagCharset
+		var out strings.Builder
+		for _, c := range b {
+			if c >= ' ' && c < 0x7f {
+				out.WriteByte(c)
+			} else {
+				out.WriteRune(utf8.RuneError)
+			}
+		}
+		return strings.NewReader(out.String()), nil
+	}
+}
