@@ -187,12 +187,20 @@ func (h *Header) Count(key string) int {
 // that far ahead.) A continuation line before the first field is counted
 // as Malformed and skipped.
 //
+// A leading mbox separator line ("From sender date", RFC 4155) is not part
+// of the message: it is skipped and not counted, so that a message saved
+// with it reads exactly as without it. ("From :" is the obsolete-syntax
+// From field of RFC 5322 §4.5.3 and is read as a field.)
+//
 // On a limit, the fields read so far are returned with the error; r is
 // then left inside the header block. An error of r other than io.EOF is
 // returned as is.
 func ReadHeader(r *bufio.Reader, lim Limits) (*Header, error) {
 	lim = lim.withDefaults()
 	h := &Header{}
+	if err := skipMboxFrom(r, lim.MaxLineLength); err != nil {
+		return h, err
+	}
 	var cur []byte  // the field being assembled
 	var line []byte // the physical line, reused
 	flush := func() error {
@@ -353,6 +361,32 @@ func readLine(r *bufio.Reader, buf []byte, max int) ([]byte, error) {
 		}
 		return line, err
 	}
+}
+
+// skipMboxFrom consumes a leading mbox "From " line.
+func skipMboxFrom(r *bufio.Reader, max int) error {
+	b, _ := r.Peek(5)
+	if string(b) != "From " {
+		return nil
+	}
+	// "From" WSP* ":" is a field in obsolete syntax, not a separator.
+	for i := 5; ; i++ {
+		b, err := r.Peek(i + 1)
+		if err != nil || len(b) <= i {
+			return nil // too far to see: left to the field reader
+		}
+		if b[i] == ':' {
+			return nil
+		}
+		if b[i] != ' ' && b[i] != '\t' {
+			break
+		}
+	}
+	_, err := readLine(r, nil, max)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }
 
 // splitEnding separates a line from its CRLF or LF ending.

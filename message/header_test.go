@@ -276,3 +276,39 @@ func TestAddressListOnce(t *testing.T) {
 	_, err = h.AddressList(h.First("cc"))
 	assert.Error(t, err)
 }
+
+// An mbox separator before the first field is not part of the message
+// (RFC 4155): the header reads as without it.
+func TestReadHeaderMboxFrom(t *testing.T) {
+	msg := "Subject: hi\r\nFrom: a@example.org\r\n\r\nbody\r\n"
+	want, werr, wrest := readAll(t, msg, Limits{}, 0)
+	require.NoError(t, werr)
+	tests := []struct {
+		name   string
+		prefix string
+	}{
+		{"lf", "From bounce@example.org Thu Jan 15 10:00:00 2026\n"},
+		{"crlf", "From bounce@example.org Thu Jan 15 10:00:00 2026\r\n"},
+		{"bare", "From \n"},
+		{"longer than the buffer", "From " + strings.Repeat("x", 10000) + "\n"},
+	}
+	for _, tt := range tests {
+		h, err, rest := readAll(t, tt.prefix+msg, Limits{}, 64)
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, names(want), names(h), tt.name)
+		assert.Equal(t, want.Size, h.Size, tt.name)
+		assert.Equal(t, want.Anomalies, h.Anomalies, tt.name)
+		assert.Equal(t, wrest, rest, tt.name)
+	}
+	// "From :" is an obsolete-syntax From field, not a separator.
+	h, err, _ := readAll(t, "From : a@example.org\r\nSubject: x\r\n\r\n", Limits{}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"From", "Subject"}, names(h))
+	assert.True(t, h.Fields[0].ObsColon)
+	// Only the first line: a later "From " line is what it always was.
+	h, _, _ = readAll(t, "Subject: x\r\nFrom y\r\n\r\n", Limits{}, 0)
+	assert.Equal(t, 1, h.Anomalies.Malformed)
+	// Beyond the line limit it is an over-long line.
+	_, err, _ = readAll(t, "From "+strings.Repeat("x", 200)+"\nSubject: x\n\n", Limits{MaxLineLength: 100}, 0)
+	assert.ErrorIs(t, err, ErrLineTooLong)
+}
