@@ -43,7 +43,7 @@ import (
 
 const (
 	testAuthServID = "mx.helpdesk.example"
-	milterCorpus      = "../../testdata/corpus"
+	milterCorpus   = "../../testdata/corpus"
 )
 
 // milterCase is one line of cases.jsonl, as far as this test reads it.
