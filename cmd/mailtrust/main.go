@@ -49,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return replay(args[1:], stdout, stderr, "")
 	case "record":
 		return record(args[1:], stdout, stderr)
+	case "milter":
+		return milterCmd(args[1:], stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/milter"
+	"github.com/mailtrust/mailtrust/trust"
+)
+
+// shutdownGrace bounds the wait for messages in flight after SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func milterCmd(args []string, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return serveMilter(ctx, args, stderr, nil)
+}
+
+// serveMilter runs the milter until ctx ends, then stops gracefully; the
+// listening address is sent on ready when it is not nil.
+func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready chan<- net.Addr) int {
+	fs := flag.NewFlagSet("milter", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		listen     = fs.String("listen", "", "`ADDR` to listen on: inet:HOST:PORT or unix:PATH")
+		authServID = fs.String("authserv-id", "", "the receiver's `NAME` in Authentication-Results (default mailtrust)")
+		reject     = fs.String("reject", "", "refuse with 550 from `LEVEL` on: untrusted or suspicious (default: accept all)")
+		tempfail   = fs.Bool("tempfail-incomplete", false, "answer 451 when a temporary DNS failure left the verdict incomplete")
+		jobs       = fs.Int("j", 0, "evaluations at once (default 4 × CPUs)")
+		at         = fs.String("time", "", "date every message's receipt at this `RFC3339` instant instead of now (replaying a corpus)")
+		trusted    listFlag
+		receiver   listFlag
+		d          dnsFlags
+	)
+	fs.Var(&trusted, "trusted-forwarders", "trusted forwarder `DOMAINS` (comma-separated)")
+	fs.Var(&receiver, "receiver", "the receiver's own `HOSTS`: names, addresses, CIDR networks (comma-separated)")
+	fs.StringVar(&d.zone, "zone", "", "answer DNS from master `FILE`")
+	fs.StringVar(&d.server, "dns", "", "ask DNS server `HOST:PORT`")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *listen == "" || fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "mailtrust milter: want -listen ADDR and no arguments\n%s", milterUsage)
+		return exitUsage
+	}
+	level, err := inbound.ParseLevel(*reject)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailtrust milter: -reject: %v\n", err)
+		return exitUsage
+	}
+	relays, err := inbound.ParseRelays(receiver...)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailtrust milter: -receiver: %v\n", err)
+		return exitUsage
+	}
+	now := time.Now
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			fmt.Fprintf(stderr, "mailtrust milter: -time: %v\n", err)
+			return exitUsage
+		}
+		now = func() time.Time { return t }
+	}
+	res, _, err := d.open("")
+	if err != nil {
+		fmt.Fprintf(stderr, "mailtrust milter: %v\n", err)
+		return exitMissing
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	srv := milter.NewServer(&milter.Options{
+		Evaluator: trust.New(&trust.Options{
+			Resolver: res, TrustedForwarders: trusted, AuthServID: *authServID,
+		}),
+		Policy:        inbound.Policy{Reject: level, TempfailIncomplete: *tempfail},
+		Relays:        relays,
+		MaxConcurrent: *jobs,
+		Now:           now,
+		Logger:        log,
+	})
+	ln, err := milter.Listen(*listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailtrust milter: %v\n", err)
+		return exitFailed
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "reject", string(level), "tempfail_incomplete", *tempfail)
+	if ready != nil {
+		ready <- ln.Addr()
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintf(stderr, "mailtrust milter: %v\n", err)
+		return exitFailed
+	case <-ctx.Done():
+	}
+	log.Info("stopping: finishing the messages in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("stopped before every message was answered", "err", err)
+		return exitFailed
+	}
+	if err := <-served; err != nil && !errors.Is(err, milter.ErrServerClosed) {
+		log.Warn("serve", "err", err)
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+const milterUsage = `usage:
+  mailtrust milter -listen inet:HOST:PORT|unix:PATH [-zone FILE | -dns HOST:PORT]
+                   [-authserv-id ID] [-trusted-forwarders D,...] [-receiver HOSTS]
+                   [-reject untrusted|suspicious] [-tempfail-incomplete] [-j N] [-time RFC3339]
+`

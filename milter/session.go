@@ -1,0 +1,321 @@
+package milter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"net/textproto"
+	"strings"
+	"sync"
+	"time"
+
+	gomilter "github.com/emersion/go-milter"
+
+	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/trust"
+)
+
+// maxTraceHeader bounds the header held before evaluation starts, for a
+// message from one of the receiver's relays: the trace fields to read are
+// at the top.
+const maxTraceHeader = 64 << 10
+
+// session is one MTA connection: its facts survive from message to
+// message, msg is the message in progress.
+type session struct {
+	s     *Server
+	ip    netip.Addr
+	host  string // the client's host name as the MTA verified it
+	helo  string
+	queue string
+	msg   *message
+}
+
+// message is one message's state from MAIL FROM to the end of its data.
+type message struct {
+	conn     trust.Conn
+	own      bool          // the client is one of the receiver's relays
+	held     *bytes.Buffer // the header held until the trace is read
+	pw       *io.PipeWriter
+	done     chan result
+	timer    *time.Timer
+	started  bool
+	ended    sync.Once
+	arIndex  int // Authentication-Results fields seen
+	vIndex   int // X-Mailtrust-Verdict fields seen
+	received []field
+}
+
+// field is an incoming field the verdict may require removing.
+type field struct {
+	name  string
+	index int // among the fields of that name, from 1 (smfi_chgheader)
+	value string
+}
+
+type result struct {
+	v   *trust.Verdict
+	err error
+}
+
+var errMessageTimeout = errors.New("milter: message not finished in time")
+
+func (c *session) Connect(host, family string, port uint16, addr net.IP, m *gomilter.Modifier) (gomilter.Response, error) {
+	c.abort()
+	c.ip, c.host, c.helo = netip.Addr{}, "", ""
+	if a, ok := netip.AddrFromSlice(addr); ok && (family == "tcp4" || family == "tcp6") {
+		c.ip = a.Unmap()
+	}
+	if host != "" && !strings.HasPrefix(host, "[") && host != "unknown" {
+		c.host = host
+	}
+	return gomilter.RespContinue, nil
+}
+
+func (c *session) Helo(name string, m *gomilter.Modifier) (gomilter.Response, error) {
+	c.helo = name
+	return gomilter.RespContinue, nil
+}
+
+func (c *session) MailFrom(from string, m *gomilter.Modifier) (gomilter.Response, error) {
+	c.abort()
+	c.macros(m)
+	msg := &message{
+		conn: trust.Conn{
+			IP: c.ip, HELO: c.helo, MailFrom: from,
+			// A client that authenticated to the MTA (SMTP AUTH): the
+			// receiver's own connector, trusted by configuration.
+			Authenticated: m.Macros["{auth_authen}"] != "",
+			Time:          c.s.opts.Now(),
+		},
+		own:  c.s.opts.Relays.Own(c.ip, c.host),
+		done: make(chan result, 1),
+	}
+	if msg.own {
+		msg.conn.IP, msg.conn.HELO = netip.Addr{}, ""
+		if c.s.opts.Trace != nil {
+			msg.held = &bytes.Buffer{}
+		}
+	}
+	c.s.flight.Add(1)
+	c.msg = msg
+	var pr *io.PipeReader
+	pr, msg.pw = io.Pipe()
+	msg.timer = time.AfterFunc(c.s.opts.MessageTimeout, func() { msg.pw.CloseWithError(errMessageTimeout) })
+	go c.evaluate(msg, pr)
+	return gomilter.RespContinue, nil
+}
+
+func (c *session) RcptTo(rcpt string, m *gomilter.Modifier) (gomilter.Response, error) {
+	c.macros(m)
+	if c.msg != nil {
+		c.msg.conn.RcptTo = append(c.msg.conn.RcptTo, rcpt)
+	}
+	return gomilter.RespContinue, nil
+}
+
+// Header feeds one field to the evaluation, as it was received: value
+// starts with the space after the colon (SMFIP_HDR_LEADSPC), and the MTA
+// gives folded lines with LF alone.
+func (c *session) Header(name, value string, m *gomilter.Modifier) (gomilter.Response, error) {
+	msg := c.msg
+	if msg == nil {
+		return gomilter.RespContinue, nil
+	}
+	switch {
+	case strings.EqualFold(name, inbound.AuthResultsField):
+		msg.arIndex++
+		msg.received = append(msg.received, field{inbound.AuthResultsField, msg.arIndex, value})
+	case strings.EqualFold(name, inbound.VerdictField):
+		msg.vIndex++
+		msg.received = append(msg.received, field{inbound.VerdictField, msg.vIndex, value})
+	}
+	line := make([]byte, 0, len(name)+len(value)+3)
+	line = append(line, name...)
+	line = append(line, ':')
+	line = appendCRLF(line, value)
+	line = append(line, '\r', '\n')
+	c.write(line)
+	return gomilter.RespContinue, nil
+}
+
+func (c *session) Headers(h textproto.MIMEHeader, m *gomilter.Modifier) (gomilter.Response, error) {
+	c.write([]byte("\r\n"))
+	c.startHeld()
+	return gomilter.RespContinue, nil
+}
+
+// BodyChunk feeds the body, which the MTA sends with CRLF line endings.
+func (c *session) BodyChunk(chunk []byte, m *gomilter.Modifier) (gomilter.Response, error) {
+	c.write(chunk)
+	return gomilter.RespContinue, nil
+}
+
+// Body ends the message: the verdict is awaited, the fields changed, and
+// the reply given. RespContinue at the end of a message accepts it, and,
+// unlike RespAccept, keeps this session for the connection's next message.
+func (c *session) Body(m *gomilter.Modifier) (gomilter.Response, error) {
+	msg := c.msg
+	if msg == nil {
+		return gomilter.RespContinue, nil
+	}
+	c.macros(m)
+	c.startHeld()
+	msg.pw.Close()
+	res := <-msg.done
+	c.msg = nil
+	defer c.end(msg)
+	log := c.s.log.With("queue_id", c.queue, "client", msg.conn.IP.String(), "helo", msg.conn.HELO,
+		"mail_from", msg.conn.MailFrom, "rcpt", len(msg.conn.RcptTo))
+	if res.err != nil {
+		log.Warn("message not evaluated", "err", res.err)
+		// RFC 3463 X.3.0: other or undefined mail system status.
+		return reply("451 4.3.0 message could not be judged, try again later"), nil
+	}
+	v := res.v
+	r := c.s.opts.Policy.Decide(v)
+	log.Info("verdict", "level", string(v.Level), "score", v.Score, "incomplete", v.Incomplete,
+		"reasons", strings.Join(inbound.Codes(v, inbound.TopReasons, false), ","), "action", r.Action.String())
+	if r.Action != inbound.Accept {
+		return reply(r.String()), nil
+	}
+	id := inbound.AuthServID(v)
+	// Removed from the last to the first, so that no removal moves the
+	// index of one still to come.
+	for i := len(msg.received) - 1; i >= 0; i-- {
+		f := msg.received[i]
+		if inbound.Remove(f.name, f.value, id) {
+			if err := m.ChangeHeader(f.index, f.name, ""); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Index 0 is the top; the verdict's own field goes in last, above.
+	if err := m.InsertHeader(0, inbound.VerdictField, " "+inbound.VerdictValue(v)); err != nil {
+		return nil, err
+	}
+	if err := m.InsertHeader(0, inbound.AuthResultsField, " "+inbound.AuthResultsValue(v)); err != nil {
+		return nil, err
+	}
+	return gomilter.RespContinue, nil
+}
+
+// reply is an SMFIR_REPLYCODE answer: code, enhanced code and text.
+func reply(s string) gomilter.Response { return gomilter.NewResponseStr('y', s) }
+
+func (c *session) Abort(m *gomilter.Modifier) error {
+	c.abort()
+	return nil
+}
+
+// evaluate runs one evaluation, reading the message from pr as the MTA
+// sends it.
+func (c *session) evaluate(msg *message, pr *io.PipeReader) {
+	var res result
+	defer func() { msg.done <- res }()
+	if !c.s.acquire() {
+		pr.CloseWithError(context.Canceled)
+		res.err = context.Canceled
+		return
+	}
+	defer c.s.release()
+	var r io.Reader = pr
+	if msg.held != nil {
+		// Wait for the header (or its first maxTraceHeader octets), read the
+		// first outside hop from it, then judge by that hop.
+		if err := readHeld(msg, pr); err != nil {
+			res.err = err
+			return
+		}
+		if hop, ok := c.s.opts.Trace(msg.held.Bytes(), c.s.opts.Relays); ok {
+			msg.conn.IP, msg.conn.HELO = hop.IP, hop.HELO
+		}
+		r = io.MultiReader(bytes.NewReader(msg.held.Bytes()), pr)
+	}
+	res.v, res.err = c.s.ev.Evaluate(c.s.base, msg.conn, r)
+	// Evaluate may stop before the end (a limit): the rest is drained so
+	// that the MTA's writes never block.
+	io.Copy(io.Discard, pr)
+	pr.Close()
+}
+
+// write passes message octets to the evaluation; for a relay's message
+// whose trace is still to be read, into the held header instead.
+func (c *session) write(b []byte) {
+	msg := c.msg
+	if msg == nil {
+		return
+	}
+	if msg.held != nil && !msg.started {
+		msg.held.Write(b)
+		if msg.held.Len() >= maxTraceHeader {
+			c.startHeld()
+		}
+		return
+	}
+	// An error means the evaluation gave up (deadline, stop): the reply
+	// at the end of the message says so.
+	msg.pw.Write(b)
+}
+
+// startHeld lets the evaluation of a relay's message begin.
+func (c *session) startHeld() {
+	if msg := c.msg; msg != nil && msg.held != nil && !msg.started {
+		msg.started = true
+		msg.pw.Write(nil) // wakes readHeld
+	}
+}
+
+// readHeld waits, in the evaluating goroutine, for the signal that the
+// held header is complete: the empty write of startHeld. Nothing else is
+// written to the pipe before it.
+func readHeld(msg *message, pr *io.PipeReader) error {
+	var b [1]byte
+	_, err := pr.Read(b[:])
+	return err
+}
+
+// abort ends the message in progress without an answer (RSET, a new
+// connection or MAIL FROM, an aborted transaction).
+func (c *session) abort() {
+	msg := c.msg
+	if msg == nil {
+		return
+	}
+	c.msg = nil
+	msg.pw.CloseWithError(errAborted)
+	<-msg.done
+	c.end(msg)
+}
+
+var errAborted = errors.New("milter: message aborted")
+
+func (c *session) end(msg *message) {
+	msg.ended.Do(func() {
+		msg.timer.Stop()
+		c.s.flight.Done()
+	})
+}
+
+// macros keeps the queue id; the MTA sends it when it has one, from
+// MAIL FROM or RCPT TO (Postfix opens the queue file late) to the end.
+func (c *session) macros(m *gomilter.Modifier) {
+	if q := m.Macros["i"]; q != "" {
+		c.queue = q
+	}
+}
+
+// appendCRLF appends s with every line break as CRLF: the MTA passes
+// folded header lines with LF alone, a signature hashed them with CRLF.
+func appendCRLF(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' && (i == 0 || s[i-1] != '\r') {
+			b = append(b, '\r')
+		}
+		b = append(b, s[i])
+	}
+	return b
+}
