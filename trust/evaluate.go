@@ -89,6 +89,10 @@ func New(opts *Options) *Evaluator {
 	return e
 }
 
+// Thresholds returns the score thresholds e maps to levels: the
+// configured ones, or DefaultThresholds.
+func (e *Evaluator) Thresholds() Thresholds { return e.thresholds }
+
 // Evaluate judges one message: conn holds the SMTP facts, msg the raw
 // message (CRLF or LF line endings), read once and streamed. The DNS
 // questions of all checks run concurrently, each asked at most once.
