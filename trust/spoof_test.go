@@ -524,3 +524,59 @@ func TestSpoofAliasForwarding(t *testing.T) {
 			check: func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.SPFFailForwarded)) }},
 	})
 }
+
+// TestSpoofBenignTwins holds, for the spoof-group signals whose other
+// tables have no twin of their own, the ordinary practice each could be
+// confused with: each must stay trusted or neutral without its code.
+func TestSpoofBenignTwins(t *testing.T) {
+	com := func(from string, extra ...string) func(t *testing.T, w *world) []byte {
+		return func(t *testing.T, w *world) []byte { return signedCom(t, w, msg(from, extra...)) }
+	}
+	without := func(codes ...trust.Code) func(t *testing.T, v *trust.Verdict) {
+		return func(t *testing.T, v *trust.Verdict) {
+			for _, c := range codes {
+				require.False(t, v.Has(c), "benign twin given %s: %v", c, reasonCodes(v))
+			}
+		}
+	}
+	utf8Envelope := legitConn
+	utf8Envelope.MailFrom = "jörg@example.com"
+	bracketed := legitConn
+	bracketed.MailFrom = "<bounce@example.com>"
+	runSpoof(t, []spoofCase{
+		{name: "h= names From in lower case", conn: legitConn, check: without(trust.DKIMFromUnsigned),
+			msg: func(t *testing.T, w *world) []byte {
+				return sign(t, testmail.CRLF(msg("Alice <alice@example.com>")), w.com, func(o *testmail.SignOptions) {
+					o.Headers = []string{"from", "to", "subject", "date", "message-id"}
+				})
+			}},
+		{name: "i= in a subdomain of d=", conn: legitConn, check: without(trust.DKIMIdentifier, trust.DKIMPermError),
+			msg: func(t *testing.T, w *world) []byte {
+				return sign(t, testmail.CRLF(msg("Alice <alice@example.com>")), w.com, func(o *testmail.SignOptions) {
+					o.Identifier = "alice@mail.example.com"
+				})
+			}},
+		{name: "UTF-8 MAIL FROM (RFC 6531)", conn: utf8Envelope, check: without(trust.EnvelopeControl, trust.EnvelopeSyntax),
+			msg: com("Alice <alice@example.com>")},
+		{name: "MAIL FROM in angle brackets", conn: bracketed, check: without(trust.EnvelopeSyntax),
+			msg: com("Alice <alice@example.com>")},
+		{name: "From in upper case", conn: legitConn, check: without(trust.FromMissing, trust.FromMultiple, trust.FromObsColon),
+			msg: func(t *testing.T, w *world) []byte {
+				return signedCom(t, w, strings.Replace(msg("Alice <alice@example.com>"), "From: ", "FROM: ", 1))
+			}},
+		{name: "Sender and Resent-From beside From", conn: legitConn, check: without(trust.FromMultiple, trust.FromMultipleAddrs),
+			msg: com("Alice <alice@example.com>", "Sender: secretary@example.com", "Resent-From: bob@example.com")},
+		{name: "a comma in a quoted display name", conn: legitConn, check: without(trust.FromMultipleAddrs, trust.FromUnparsable),
+			msg: com(`"Smith, Alice" <alice@example.com>`)},
+		{name: "an empty group in Cc", conn: legitConn, check: without(trust.FromGroup, trust.FromEmpty),
+			msg: com("Alice <alice@example.com>", "Cc: undisclosed-recipients:;")},
+		{name: "quoted words inside a display name", conn: legitConn, check: without(trust.FromUnparsable),
+			msg: com(`Alice "The Boss" Smith <alice@example.com>`)},
+		{name: "display name holds an address of the same organization", conn: legitConn, check: without(trust.FromDisplayAddress, trust.FromDisplayDomain),
+			msg: com(`"alice@mail.example.com" <alice@example.com>`)},
+		{name: "a handle in the display name", conn: legitConn, check: without(trust.FromDisplayAddress),
+			msg: com(`"Alice @alice" <alice@example.com>`)},
+		{name: "a newer generic TLD word in the display name", conn: legitConn, check: without(trust.FromDisplayDomain),
+			msg: com(`"Mr.Green" <alice@example.com>`)},
+	})
+}
