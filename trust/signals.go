@@ -337,7 +337,7 @@ func notFor() map[Code]string {
 		FromDisplayDomain:  "A display name naming the sender's own organization; names under newer generic TLDs ('Mr.Green', 'Dr.House'); a bare public suffix ('co.uk').",
 		FromMixedScript:    "A domain in one script (пример.рф), or Latin with Han and Kana, which Unicode TS 39 §5.2 allows together.",
 		FromEncodedAddress: "Encoded words in the display name, where RFC 2047 allows them.",
-		FromControlBytes:   "The escape sequences of ISO-2022-JP and other charsets: encoded words are decoded into Unicode first and only the decoded text is looked at; words in a charset not known here (from.unknown-charset).",
+		FromControlBytes:   "The escape sequences of ISO-2022-JP and other charsets: encoded words are decoded into Unicode first and only the decoded text is looked at, and so is a display name written in raw ISO-2022-JP (RFC 1468) before the angle-addr; words in a charset not known here (from.unknown-charset).",
 		FromUnknownCharset: "Any charset the WHATWG Encoding Standard or the IANA registry names and golang.org/x/text decodes: ISO-2022-JP, Shift_JIS, EUC-JP, GB2312, GBK, GB18030, Big5, EUC-KR, KOI8-R, KOI8-U, windows-125x, ISO-8859-x; UTF-8 and US-ASCII.",
 		Smuggling:          "A message stored with LF line endings throughout; a line holding only '.' ended by CRLF, which SMTP dot-stuffing escapes.",
 		ARCFail:            "No chain at all (arc=none); a key lookup that failed temporarily (arc.temperror).",

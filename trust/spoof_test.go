@@ -576,6 +576,8 @@ func TestSpoofBenignTwins(t *testing.T) {
 			msg: com(`"alice@mail.example.com" <alice@example.com>`)},
 		{name: "a handle in the display name", conn: legitConn, check: without(trust.FromDisplayAddress),
 			msg: com(`"Alice @alice" <alice@example.com>`)},
+		{name: "a display name in raw ISO-2022-JP (RFC 1468)", conn: legitConn, check: without(trust.FromControlBytes, trust.FromUnparsable),
+			msg: com("\x1b$B;3EDB@O:\x1b(B <alice@example.com>")},
 		{name: "a newer generic TLD word in the display name", conn: legitConn, check: without(trust.FromDisplayDomain),
 			msg: com(`"Mr.Green" <alice@example.com>`)},
 	})
