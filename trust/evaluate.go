@@ -117,6 +117,13 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 	}
 	err := ev.run(ctx, msg)
 	ev.score()
+	// The Authentication-Results field says only "temporary DNS failure";
+	// the resolver's own words go to the log (and stay in the reasons).
+	for _, r := range ev.v.Reasons {
+		if strings.HasSuffix(string(r.Code), ".temperror") {
+			e.log.Debug("temporary failure", "ip", conn.IP, "code", r.Code, "detail", r.Detail)
+		}
+	}
 	e.log.Debug("evaluated", "ip", conn.IP, "from", ev.v.From.Address, "verdict", ev.v.Level,
 		"score", ev.v.Score, "incomplete", ev.v.Incomplete, "dns", ev.res.Queries())
 	return ev.v, err
