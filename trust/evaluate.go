@@ -98,7 +98,9 @@ func (e *Evaluator) Thresholds() Thresholds { return e.thresholds }
 // questions of all checks run concurrently, each asked at most once.
 //
 // A verdict is returned for any input, malformed or hostile; the error is
-// non-nil only when msg could not be read. When ctx ends first, the verdict
+// non-nil only when msg could not be read. Input that is not a message
+// (empty, binary, no header field that messages carry) gets the one reason
+// input.not-a-message: no check runs, no DNS is asked. When ctx ends first, the verdict
 // is partial and marked Incomplete.
 func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Verdict, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.limits.Timeout)
