@@ -322,7 +322,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 			SPFStatus: string(v.SPF.Status), SPFDomain: v.SPF.Domain, FromDomain: v.From.Domain,
 			ClientNames: v.PTR.Confirmed,
 		}
-		if v.HELO.Status == helo.StatusPass {
+		if v.HELO.Status == helo.StatusPass && !slices.Contains(v.PTR.Confirmed, v.HELO.Name) {
 			in.ClientNames = append(slices.Clip(in.ClientNames), v.HELO.Name)
 		}
 		for _, d := range v.DKIM {
