@@ -315,7 +315,7 @@ func notFor() map[Code]string {
 		HELOInvalid:        conn,
 		HELONone:           conn,
 		HELOOtherOrg:       conn,
-		HostClaimOther:     "A host name in the sender's organization that resolves back to the connecting IP; a HELO naming another organization (helo.other-org); an authenticated client.",
+		HostClaimOther:     "A host name in the sender's organization that resolves back to the connecting IP; an IP that organization vouches for (its SPF record passes it, or its PTR is confirmed in the organization), whatever its HELO resolves to, as behind NAT; a HELO naming another organization (helo.other-org); an authenticated client.",
 		FromNXDomain:       "A lookup that failed temporarily (the verdict is then incomplete); a name that is not a valid DNS name, which is never asked.",
 		MailFromNXDomain:   "The null reverse-path; a lookup that failed temporarily.",
 		RcptNXDomain:       "Envelope recipients (only To and Cc, at most 5 domains, are asked); a lookup that failed temporarily.",

@@ -459,6 +459,8 @@ func TestSpoofReceiverRules(t *testing.T) {
 	claims := evilConn
 	claims.HELO = "mail.example.com"
 	claims.MailFrom = "billing@example.com"
+	natHELO := legitConn
+	natHELO.HELO = "smtp-out.example.com"
 	runSpoof(t, []spoofCase{
 		{name: "no SPF and no other authentication", conn: trust.Conn{IP: netip.MustParseAddr("203.0.113.66"), HELO: "mx.evil.test",
 			MailFrom: "ceo@nospf.example"}, attack: true, code: trust.NoAuthentication,
@@ -475,6 +477,13 @@ func TestSpoofReceiverRules(t *testing.T) {
 			}},
 		{name: "HELO claims the sender's host without resolving back", conn: claims, attack: true, code: trust.HostClaimOther,
 			msg: func(t *testing.T, w *world) []byte { return testmail.CRLF(msg("Billing <billing@example.com>")) }},
+		{name: "benign twin: the organization's own IP with a HELO name that does not resolve to it", conn: natHELO,
+			msg: func(t *testing.T, w *world) []byte { return signedCom(t, w, msg("Alice <alice@example.com>")) },
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.Equal(t, "pass", string(v.SPF.Status))
+				require.NotEqual(t, "pass", string(v.HELO.Status))
+				require.False(t, v.Has(trust.HostClaimOther), "%v", reasonCodes(v))
+			}},
 		{name: "benign twin: the organization's own host", conn: legitConn,
 			msg: func(t *testing.T, w *world) []byte { return signedCom(t, w, msg("Alice <alice@example.com>")) },
 			check: func(t *testing.T, v *trust.Verdict) {
