@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -92,7 +94,7 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitMissing
 	}
 	ev := trust.New(&trust.Options{Resolver: res, TrustedForwarders: trusted})
-	v, err := ev.Evaluate(context.Background(), conn, msg)
+	v, err := ev.Evaluate(context.Background(), conn, skipMboxFrom(msg))
 	if err != nil {
 		// Only reading the message fails: the input is unreadable.
 		fmt.Fprintf(stderr, "mailtrust check: %v\n", err)
@@ -135,4 +137,20 @@ func openMessage(name string) (*os.File, error) {
 		return nil, fmt.Errorf("%s: is a directory, not a message", name)
 	}
 	return f, nil
+}
+
+// skipMboxFrom drops the "From " separator line that a message saved from
+// an mbox file starts with (RFC 4155 §2): it belongs to the mailbox, not
+// to the message, which would otherwise begin with a line that is no
+// header field.
+func skipMboxFrom(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	// A separator is one short line; anything else is left as it is.
+	p, _ := br.Peek(1000)
+	if bytes.HasPrefix(p, []byte("From ")) {
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			_, _ = br.Discard(i + 1)
+		}
+	}
+	return br
 }

@@ -158,6 +158,12 @@ func TestCheck(t *testing.T) {
 	require.NoError(t, err)
 	s := runCLI(t, b, append(args, "-json", "-")...)
 	require.Equal(t, j.stdout, s.stdout)
+
+	// The same message saved from an mbox file, its "From " separator
+	// line first (RFC 4155 §2): the same verdict.
+	mbox := append([]byte("From bounce@example.com Thu Jan 15 09:59:00 2026\n"), b...)
+	m := runCLI(t, mbox, append(args, "-json", "-")...)
+	require.Equal(t, j.stdout, m.stdout)
 }
 
 // emptyFile is the path of an empty file.
