@@ -100,8 +100,8 @@ func (e *Evaluator) Thresholds() Thresholds { return e.thresholds }
 // A verdict is returned for any input, malformed or hostile; the error is
 // non-nil only when msg could not be read. Input that is not a message
 // (empty, binary, no header field that messages carry) gets the one reason
-// input.not-a-message: no check runs, no DNS is asked. When ctx ends first, the verdict
-// is partial and marked Incomplete.
+// input.not-a-message: no check runs, no DNS is asked. When ctx ends
+// first, the verdict is partial and marked Incomplete.
 func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Verdict, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.limits.Timeout)
 	defer cancel()
