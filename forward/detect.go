@@ -299,16 +299,10 @@ func relayOtherOrg(h *message.Header, client []string, fromDomain, mailFromDomai
 	if len(client) == 0 {
 		return "", false
 	}
-	orgs := map[string]bool{}
-	for _, n := range client {
-		if o := domain.Org(n); o != "" {
-			orgs[o] = true
-		}
-	}
 	hops := receivedHops(h)
 	for _, hop := range hops[:min(len(hops), maxRelayHops)] {
 		org := domain.Org(hop.by)
-		if hop.by == "" || !orgs[org] {
+		if hop.by == "" || org == "" || !slices.ContainsFunc(client, func(n string) bool { return domain.Org(n) == org }) {
 			continue
 		}
 		if org == domain.Org(fromDomain) || org == domain.Org(mailFromDomain) {

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // charsetEncoding returns the decoder for an RFC 2047 charset name, or nil
@@ -60,4 +61,40 @@ func charsetReader(f *Flags) func(string, io.Reader) (io.Reader, error) {
 		}
 		return strings.NewReader(out.String()), nil
 	}
+}
+
+// rawISO2022JP decodes an address-list value written in raw ISO-2022-JP
+// (RFC 1468), as older Japanese mailers write display names without
+// encoded words, and reports whether it did. Its 0x1B octets are the
+// escape sequences that switch character sets, not control characters.
+// Only a value whose every ESC starts an RFC 1468 designation (ESC ( B,
+// ESC ( J, ESC $ @, ESC $ B) or the half-width katakana one (ESC ( I),
+// all of them before the angle-addr, and that decodes cleanly is decoded:
+// the address itself is never rewritten.
+func rawISO2022JP(s string) (string, bool) {
+	if strings.IndexByte(s, 0x1b) < 0 {
+		return "", false
+	}
+	lt := strings.LastIndexByte(s, '<')
+	if lt < 0 || strings.IndexByte(s[lt:], '>') < 0 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != 0x1b {
+			continue
+		}
+		if i+2 >= lt {
+			return "", false
+		}
+		switch s[i+1 : i+3] {
+		case "(B", "(J", "$@", "$B", "(I":
+		default:
+			return "", false
+		}
+	}
+	d, err := japanese.ISO2022JP.NewDecoder().String(s)
+	if err != nil || strings.IndexByte(d, 0x1b) >= 0 || strings.ContainsRune(d, utf8.RuneError) {
+		return "", false
+	}
+	return d, true
 }

@@ -88,3 +88,34 @@ func toStrings(ps []Problem) []string {
 	}
 	return out
 }
+
+// TestRawISO2022JP: display names written in raw ISO-2022-JP, as older
+// Japanese mailers write them, are read as text; escapes anywhere else, or
+// that designate no RFC 1468 charset, stay control octets.
+func TestRawISO2022JP(t *testing.T) {
+	type P = []Problem
+	tests := []struct {
+		name, from string
+		want       P
+		display    string
+	}{
+		{"raw name", "\x1b$B;3EDB@O:\x1b(B <taro@example.jp>", nil, "山田太郎"},
+		{"raw quoted name", "\"\x1b$B;3EDB@O:\x1b(B\" <taro@example.jp>", nil, "山田太郎"},
+		{"raw name, JIS X 0201 Roman back", "\x1b$B;3ED\x1b(J Taro <taro@example.jp>", nil, "山田 Taro"},
+		{"escape inside the address", "Taro <taro\x1b(B@example.jp>", P{FromControlBytes, FromUnparsable}, ""},
+		{"escape that designates nothing", "\x1b[2J <taro@example.jp>", P{FromControlBytes, FromUnparsable}, ""},
+		{"NUL beside a raw name", "\x1b$B;3ED\x1b(B\x00 <taro@example.jp>", P{FromControlBytes, FromUnparsable}, ""},
+		{"no angle-addr", "\x1b$B;3ED\x1b(B taro@example.jp", P{FromControlBytes, FromUnparsable}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := ParseFrom(header(t, "From: "+tt.from))
+			if strings.Join(toStrings(f.Problems), ",") != strings.Join(toStrings(tt.want), ",") {
+				t.Errorf("problems %v (%v), want %v", f.Problems, f.Details, tt.want)
+			}
+			if f.DisplayName != tt.display {
+				t.Errorf("display name %q, want %q", f.DisplayName, tt.display)
+			}
+		})
+	}
+}

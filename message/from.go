@@ -186,7 +186,9 @@ func checkFrom(h *Header, f *Field, ps problems) *Mailbox {
 	if f.ObsColon {
 		ps.add(FromObsColon, "%q: whitespace before the colon", f.Name)
 	}
-	v := unfold(f.Value())
+	// The text addresses are read from: a raw ISO-2022-JP name's escape
+	// sequences are not control octets.
+	v := addressText(f)
 	if i := controlIndex(v); i >= 0 {
 		ps.add(FromControlBytes, "control octet %q in From at offset %d", v[i], i)
 	}

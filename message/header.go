@@ -130,7 +130,8 @@ type parsedList struct {
 	err  error
 }
 
-// AddressList returns ParseAddressList of f's unfolded body, parsing each
+// AddressList returns ParseAddressList of f's unfolded body (decoded from
+// raw ISO-2022-JP, RFC 1468, when written so), parsing each
 // field once however many checks read it (From and To are read by the
 // identity, forwarding and automated-mail checks alike). f must be a field
 // of h, from Get or First. The List is shared: read it, do not change it.
@@ -140,9 +141,19 @@ func (h *Header) AddressList(f *Field) (List, error) {
 		p := p.(*parsedList)
 		return p.list, p.err
 	}
-	list, err := ParseAddressList(unfold(f.Value()))
+	list, err := ParseAddressList(addressText(f))
 	p, _ := h.lists.LoadOrStore(f, &parsedList{list, err})
 	return p.(*parsedList).list, p.(*parsedList).err
+}
+
+// addressText is the text of f that addresses are read from: its body
+// unfolded, and decoded when it is raw ISO-2022-JP (rawISO2022JP).
+func addressText(f *Field) string {
+	v := unfold(f.Value())
+	if d, ok := rawISO2022JP(v); ok {
+		return d
+	}
+	return v
 }
 
 // Get returns the fields named key (any case), top to bottom.

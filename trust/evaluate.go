@@ -92,13 +92,19 @@ func New(opts *Options) *Evaluator {
 	return e
 }
 
+// Thresholds returns the score thresholds e maps to levels: the
+// configured ones, or DefaultThresholds.
+func (e *Evaluator) Thresholds() Thresholds { return e.thresholds }
+
 // Evaluate judges one message: conn holds the SMTP facts, msg the raw
 // message (CRLF or LF line endings), read once and streamed. The DNS
 // questions of all checks run concurrently, each asked at most once.
 //
 // A verdict is returned for any input, malformed or hostile; the error is
-// non-nil only when msg could not be read. When ctx ends first, the verdict
-// is partial and marked Incomplete.
+// non-nil only when msg could not be read. Input that is not a message
+// (empty, binary, no header field that messages carry) gets the one reason
+// input.not-a-message: no check runs, no DNS is asked. When ctx ends
+// first, the verdict is partial and marked Incomplete.
 func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Verdict, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.limits.Timeout)
 	defer cancel()
@@ -116,6 +122,13 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 	}
 	err := ev.run(ctx, msg)
 	ev.score()
+	// The Authentication-Results field says only "temporary DNS failure";
+	// the resolver's own words go to the log (and stay in the reasons).
+	for _, r := range ev.v.Reasons {
+		if strings.HasSuffix(string(r.Code), ".temperror") {
+			e.log.Debug("temporary failure", "ip", conn.IP, "code", r.Code, "detail", r.Detail)
+		}
+	}
 	e.log.Debug("evaluated", "ip", conn.IP, "from", ev.v.From.Address, "verdict", ev.v.Level,
 		"score", ev.v.Score, "incomplete", ev.v.Incomplete, "dns", ev.res.Queries())
 	return ev.v, err
@@ -306,7 +319,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 			SPFStatus: v.SPF.Status, SPFDomain: v.SPF.Domain, From: v.From,
 			ClientNames: v.PTR.Confirmed,
 		}
-		if v.HELO.Status == helo.StatusPass {
+		if v.HELO.Status == helo.StatusPass && !slices.Contains(v.PTR.Confirmed, v.HELO.Name) {
 			in.ClientNames = append(slices.Clip(in.ClientNames), v.HELO.Name)
 		}
 		for _, d := range v.DKIM {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -443,4 +444,34 @@ func TestAuthenticatedIncomplete(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestTemporaryFailureDetail: the A-R field says only "temporary DNS
+// failure"; the resolver's detail is in the verdict's reasons and the log.
+func TestTemporaryFailureDetail(t *testing.T) {
+	z, err := resolver.LoadZone(filepath.Join(corpusDir, "zone.txt"))
+	require.NoError(t, err)
+	srv := resolvertest.Start(t, z)
+	srv.Servfail("sel1._domainkey.example.com.")
+	m, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "legit-rsa.eml"))
+	require.NoError(t, err)
+	var log bytes.Buffer
+	opts := trust.Options{
+		Resolver: &resolver.Client{Servers: []string{srv.Addr()}, Timeout: 250 * time.Millisecond, Retries: 1},
+		Logger:   slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	v, err := trust.New(&opts).Evaluate(context.Background(), faultLegit, bytes.NewReader(m))
+	require.NoError(t, err)
+	require.True(t, v.Incomplete)
+	require.Contains(t, v.AuthenticationResults, `dkim=temperror reason="temporary DNS failure"`)
+	require.NotContains(t, v.AuthenticationResults, "SERVFAIL")
+	var detail string
+	for _, r := range v.Reasons {
+		if r.Code == trust.DKIMTempError {
+			detail = r.Detail
+		}
+	}
+	require.Contains(t, detail, "SERVFAIL", "the verdict keeps the resolver's detail")
+	require.Contains(t, log.String(), "code=dkim.temperror")
+	require.Contains(t, log.String(), "SERVFAIL", "the log keeps the resolver's detail")
 }

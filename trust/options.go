@@ -48,7 +48,10 @@ type Thresholds struct {
 	Trusted, Suspicious, Untrusted float64
 }
 
-// DefaultThresholds are used when Options.Thresholds is zero.
+// DefaultThresholds are used when Options.Thresholds is zero: trusted at
+// a score of -2.5 or less, suspicious from 2.5, untrusted from 6.0, neutral
+// between. Fully authenticated mail scores about -6; one DMARC fail
+// (6.5) alone makes a message untrusted.
 func DefaultThresholds() Thresholds {
 	return Thresholds{Trusted: -2.5, Suspicious: 2.5, Untrusted: 6.0}
 }
@@ -137,9 +140,12 @@ type Options struct {
 	// system resolver (resolver.Default). Share one cached resolver across
 	// all messages of a pipeline.
 	Resolver resolver.Resolver
-	// Weights override default signal weights by code.
+	// Weights override default signal weights by code. The defaults, each
+	// with what it means and why it weighs what it does, are Signals()
+	// (docs/WEIGHTS.md).
 	Weights map[Code]float64
-	// Thresholds map the score to a level. Zero means DefaultThresholds.
+	// Thresholds map the score to a level. Zero means DefaultThresholds:
+	// trusted <= -2.5, suspicious >= 2.5, untrusted >= 6.0.
 	Thresholds Thresholds
 	// GroupCaps override the cap on a group's total positive weight
 	// (default: connection signals at most 4.0). A cap <= 0 removes it.

@@ -281,8 +281,12 @@ func (ev *evaluation) scoreConnection() {
 		ev.add(HELOMX, hl.Name+" is an MX of "+ev.senderDomain)
 	}
 	// A host name claimed in the sender's organization that does not lead
-	// back to the connecting IP.
-	if ev.senderDomain != "" {
+	// back to the connecting IP. An IP the organization itself vouches for
+	// (its SPF record passes it, or its PTR is confirmed in the
+	// organization) makes the claim true whatever the name resolves to:
+	// behind NAT or a load balancer a HELO name often points elsewhere.
+	vouched := p.Related || v.SPF.Status == spf.StatusPass && !v.SPF.Permissive && domain.SameOrg(v.SPF.Domain, ev.senderDomain)
+	if ev.senderDomain != "" && !vouched {
 		if hl.SameOrg && (hl.Status == helo.StatusFail || hl.Status == helo.StatusNone) {
 			ev.add(HostClaimOther, "HELO "+hl.Name+" claims "+domain.Org(ev.senderDomain)+" without resolving to "+ev.conn.IP.String())
 		} else if p.Status == ptr.StatusFail {

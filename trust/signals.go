@@ -33,6 +33,28 @@ type Signal struct {
 	Weight float64 // default; positive = suspicious, negative = trustworthy
 	// Doc says what the signal means, and the reason for its weight.
 	Doc string
+	// NotFor says what the signal deliberately does not fire on: the
+	// ordinary practice it could be confused with, and which code, if
+	// any, reports that instead. Empty when there is nothing to say.
+	NotFor string
+}
+
+// LookupSignal returns the default table's entry for c, and whether there
+// is one: the explanation of a Reason, for reports.
+func LookupSignal(c Code) (Signal, bool) {
+	for _, s := range Signals() {
+		if s.Code == c {
+			return s, true
+		}
+	}
+	return Signal{}, false
+}
+
+// Doc is the default table's explanation of r's code: what it means and
+// why it weighs what it weighs; "" for a code the table does not know.
+func (r Reason) Doc() string {
+	s, _ := LookupSignal(r.Code)
+	return s.Doc
 }
 
 // Signal codes. The table in [Signals] gives each its default weight and
@@ -155,7 +177,12 @@ const (
 // rspamd (conf/scores.d) and SpamAssassin weigh the same facts, rescaled so
 // that authentication decides and connection hygiene only lowers trust.
 func Signals() []Signal {
-	s := []Signal{
+	rows := []struct {
+		code   Code
+		group  Group
+		weight float64
+		doc    string
+	}{
 		{DMARCPass, GroupAuth, -3.0, "The From domain is authenticated by aligned SPF or DKIM (RFC 7489 §4.2): the strongest evidence that the visible sender is genuine (rspamd DMARC_POLICY_ALLOW -0.5 combined with R_DKIM_ALLOW/R_SPF_ALLOW)."},
 		{DMARCFail, GroupAuth, 6.5, "The From domain publishes DMARC and nothing aligns: the visible sender is not the one authenticated; receivers treat it as spoofed whatever p= says (rspamd DMARC_POLICY_REJECT 2.0 plus the SPF/DKIM failures it implies)."},
 		{DMARCNone, GroupAuth, 0.5, "No DMARC record: the owner states no policy, so nothing ties SPF or DKIM to the From domain; slightly suspicious (rspamd DMARC_NA 0)."},
@@ -247,7 +274,91 @@ func Signals() []Signal {
 		{TooManyDKIM, GroupMessage, 0.5, "More DKIM signatures than the verification cap."},
 		{TooManyARC, GroupMessage, 1.0, "More ARC sets than RFC 8617 §4.2.1 allows (50)."},
 	}
+	notFor := notFor()
+	s := make([]Signal, len(rows))
+	for i, r := range rows {
+		s[i] = Signal{Code: r.code, Group: r.group, Weight: r.weight, Doc: r.doc, NotFor: notFor[r.code]}
+	}
 	return s
+}
+
+// notFor says, per code, what the signal deliberately does not fire on
+// (Signal.NotFor): the benign twins the tests hold for each.
+func notFor() map[Code]string {
+	const conn = "Not weighed for an authenticated client (conn.authenticated); the connection group adds at most 4.0."
+	return map[Code]string{
+		DMARCPass:          "A pass by a domain not aligned with From (dkim.pass), a permissive SPF record's pass (spf.permissive), or a From that components could read two ways (several From fields or mailboxes: dmarc.permerror).",
+		DMARCFail:          "A domain without a DMARC record (dmarc.none); a message a trusted forwarder changed after recording the original pass (dmarc.fail-forwarded); a trusted forwarder's chain that could not be checked (dmarc.temperror).",
+		DMARCNone:          "A policy lookup that failed temporarily (dmarc.temperror).",
+		DMARCPermError:     "A policy lookup that failed temporarily (dmarc.temperror).",
+		AlignedPass:        "A permissive SPF record's pass, or a DKIM signature that does not sign From.",
+		FromUnaligned:      "A domain that publishes DMARC (dmarc.pass or dmarc.fail decide), or a message without a usable From domain.",
+		NoAuthentication:   "A message with a valid DKIM signature that signs From, or that DMARC passes; an SPF lookup that failed temporarily.",
+		DKIMFailSPFFail:    "An invalid signature with an SPF softfail, or a signature whose key is missing or broken (dkim.permerror).",
+		SPFPass:            "A record ending in +all or ?all (spf.permissive).",
+		SPFFail:            "Forwarded mail whose author's aligned DKIM signature passes and DMARC counts it (spf.fail-forwarded, 0); an authenticated client.",
+		SPFSoftfail:        "As for spf.fail: forwarded mail whose aligned DKIM DMARC counts (spf.fail-forwarded); an authenticated client.",
+		SPFNeutral:         "A record whose ?all lets anyone send (spf.permissive).",
+		SPFNone:            "An SPF lookup that failed temporarily (spf.temperror).",
+		SPFPermError:       "An SPF lookup that failed temporarily (spf.temperror).",
+		SPFPermissive:      "Records ending in -all or ~all, however broad their mechanisms.",
+		DKIMPass:           "A signature aligned with From: DMARC (or auth.aligned-pass) counts it once.",
+		DKIMFail:           "A key that is missing, revoked or broken (dkim.permerror), or that could not be fetched (dkim.temperror).",
+		DKIMPermError:      "A signature that does not sign From (dkim.from-unsigned) or names no valid domain or selector (dkim.invalid-name).",
+		DKIMPolicy:         "rsa-sha256 with a key of 1024 bits or more, and ed25519-sha256 (RFC 8463).",
+		DKIMFromUnsigned:   "Signatures beyond the verification cap, which are reported unverified (dkim.too-many-signatures).",
+		DKIMUnsignedAbove:  "A field h= never names (unsigned as the signer chose: dkim.header-not-signed, 0); over-signing, h= naming a field more often than it occurs; a signature that fails.",
+		DKIMBodyLength:     "An l= that covers the whole body; a signature that fails.",
+		DKIMIdentifier:     "An i= in d= or a subdomain of it.",
+		DKIMBadName:        "Names in other letter case, or internationalized names written as A-labels.",
+		DKIMNotSigned:      "From, which a signature must sign (dkim.from-unsigned otherwise); fields the message does not hold.",
+		PTRFail:            conn,
+		PTRNone:            "A reverse lookup that failed temporarily (ptr.temperror). " + conn,
+		PTRGeneric:         conn,
+		HELOFail:           conn,
+		HELOInvalid:        conn,
+		HELONone:           conn,
+		HELOOtherOrg:       conn,
+		HostClaimOther:     "A host name in the sender's organization that resolves back to the connecting IP; an IP that organization vouches for (its SPF record passes it, or its PTR is confirmed in the organization), whatever its HELO resolves to, as behind NAT; a HELO naming another organization (helo.other-org); an authenticated client.",
+		FromNXDomain:       "A lookup that failed temporarily (the verdict is then incomplete); a name that is not a valid DNS name, which is never asked.",
+		MailFromNXDomain:   "The null reverse-path; a lookup that failed temporarily.",
+		RcptNXDomain:       "Envelope recipients (only To and Cc, at most 5 domains, are asked); a lookup that failed temporarily.",
+		EnvelopeControl:    "HTAB, and 8-bit octets of internationalized addresses.",
+		EnvelopeSyntax:     "The null reverse-path <>, and the obsolete source route before the mailbox (RFC 5321 §4.1.2).",
+		FromMissing:        "A From written in other letter case or as 'From :' (from.obs-colon), which counts as From.",
+		FromMultiple:       "One From and an over-signing DKIM signature (h= naming From twice); Sender, Resent-From or X-Original-From beside From.",
+		FromObsColon:       "'From:' with whitespace after the colon.",
+		FromMultipleAddrs:  "One mailbox with a comment or a display name holding a comma in quotes.",
+		FromEmpty:          "A group that holds a mailbox (from.group).",
+		FromGroup:          "Groups in To or Cc ('undisclosed-recipients:;'), where RFC 5322 §3.6.3 allows them.",
+		FromUnparsable:     "Obsolete syntax readers accept and this parser reads: quoted words, comments, 8-bit names, a trailing dot.",
+		FromRoute:          "A route that stays within the address's own organization (from.route-same-org, 0.5).",
+		FromRouteSameOrg:   "A route naming another organization (from.route, 8.5).",
+		FromNoDomain:       "A domain with a trailing dot or in upper case, which is normalized.",
+		FromBadDomain:      "A trailing dot or upper case (normalized); an internationalized domain, checked as its A-label (RFC 5890).",
+		FromDisplayAddress: "A display name that repeats the address or names an address of the same organization; '@handle' without a domain of two labels; an address followed by an honorific ('alice@example.com様').",
+		FromDisplayBidi:    "Embeddings, isolates and marks (U+202A-U+202C, U+2066-U+2069, U+200E, U+200F), which right-to-left names use and which cannot reverse Latin letters.",
+		FromDisplayDomain:  "A display name naming the sender's own organization; names under newer generic TLDs ('Mr.Green', 'Dr.House'); a bare public suffix ('co.uk').",
+		FromMixedScript:    "A domain in one script (пример.рф), or Latin with Han and Kana, which Unicode TS 39 §5.2 allows together.",
+		FromEncodedAddress: "Encoded words in the display name, where RFC 2047 allows them.",
+		FromControlBytes:   "The escape sequences of ISO-2022-JP and other charsets: encoded words are decoded into Unicode first and only the decoded text is looked at, and so is a display name written in raw ISO-2022-JP (RFC 1468) before the angle-addr; words in a charset not known here (from.unknown-charset).",
+		FromUnknownCharset: "Any charset the WHATWG Encoding Standard or the IANA registry names and golang.org/x/text decodes: ISO-2022-JP, Shift_JIS, EUC-JP, GB2312, GBK, GB18030, Big5, EUC-KR, KOI8-R, KOI8-U, windows-125x, ISO-8859-x; UTF-8 and US-ASCII.",
+		Smuggling:          "A message stored with LF line endings throughout; a line holding only '.' ended by CRLF, which SMTP dot-stuffing escapes.",
+		ARCFail:            "No chain at all (arc=none); a key lookup that failed temporarily (arc.temperror).",
+		ARCTrusted:         "A sealer that is not among Options.TrustedForwarders (arc.untrusted-sealer, 0); a chain that fails.",
+		UpstreamTrusted:    "Results whose authserv-id is not a trusted forwarder's, or that arrive on a connection that is not the forwarder's.",
+		UpstreamForged:     "Results whose authserv-id is not a trusted forwarder's (ignored, RFC 8601 §5); results a trusted forwarder wrote on a message it really handed over (upstream.trusted-results).",
+		SPFFailForwarded:   "A DMARC pass by SPF alone, or no DMARC pass; SPF failing with no forwarding trace (list fields, SRS, Resent-*, a provider's forwarding field, or the connecting relay's Received field naming another organization's host beside the DKIM-pass/SPF-fail mark). A replayed signed message is not told from an alias by this code: DMARC counts its signature either way.",
+		NotAMessage:        "A header cut at a limit (message.header-limit); a header holding any field messages carry, however bare (a lone Subject or Received).",
+		HeaderLimit:        "A header exactly at a limit: limits are inclusive.",
+		BodyLimit:          "A body exactly at Limits.MaxBodyBytes, or a signature whose l= ends before the limit: limits are inclusive, and what was hashed is verified.",
+		HeaderNUL:          "8-bit octets of UTF-8 header fields (RFC 6532).",
+		Malformed:          "Folded continuation lines (RFC 5322 §2.2.3).",
+		BareCRHeader:       "CRLF or bare LF line endings.",
+		DNSBudget:          "A question asked twice, which counts once.",
+		TooManyDKIM:        "Exactly as many signatures as the cap.",
+		TooManyARC:         "Exactly 50 sets.",
+	}
 }
 
 // defaultCaps bounds group totals: connection hygiene alone can make a

@@ -483,6 +483,8 @@ func TestSpoofReceiverRules(t *testing.T) {
 	claims := evilConn
 	claims.HELO = "mail.example.com"
 	claims.MailFrom = "billing@example.com"
+	natHELO := legitConn
+	natHELO.HELO = "smtp-out.example.com"
 	runSpoof(t, []spoofCase{
 		{name: "no SPF and no other authentication", conn: trust.Conn{IP: netip.MustParseAddr("203.0.113.66"), HELO: "mx.evil.test",
 			MailFrom: "ceo@nospf.example"}, attack: true, code: trust.NoAuthentication,
@@ -499,6 +501,13 @@ func TestSpoofReceiverRules(t *testing.T) {
 			}},
 		{name: "HELO claims the sender's host without resolving back", conn: claims, attack: true, code: trust.HostClaimOther,
 			msg: func(t *testing.T, w *world) []byte { return testmail.CRLF(msg("Billing <billing@example.com>")) }},
+		{name: "benign twin: the organization's own IP with a HELO name that does not resolve to it", conn: natHELO,
+			msg: func(t *testing.T, w *world) []byte { return signedCom(t, w, msg("Alice <alice@example.com>")) },
+			check: func(t *testing.T, v *trust.Verdict) {
+				require.Equal(t, "pass", string(v.SPF.Status))
+				require.NotEqual(t, "pass", string(v.HELO.Status))
+				require.False(t, v.Has(trust.HostClaimOther), "%v", reasonCodes(v))
+			}},
 		{name: "benign twin: the organization's own host", conn: legitConn,
 			msg: func(t *testing.T, w *world) []byte { return signedCom(t, w, msg("Alice <alice@example.com>")) },
 			check: func(t *testing.T, v *trust.Verdict) {
@@ -546,5 +555,63 @@ func TestSpoofAliasForwarding(t *testing.T) {
 				return append([]byte(relayed), sign(t, testmail.CRLF(msg("CEO <ceo@example.com>")), w.evil, nil)...)
 			},
 			check: func(t *testing.T, v *trust.Verdict) { require.False(t, v.Has(trust.SPFFailForwarded)) }},
+	})
+}
+
+// TestSpoofBenignTwins holds, for the spoof-group signals whose other
+// tables have no twin of their own, the ordinary practice each could be
+// confused with: each must stay trusted or neutral without its code.
+func TestSpoofBenignTwins(t *testing.T) {
+	com := func(from string, extra ...string) func(t *testing.T, w *world) []byte {
+		return func(t *testing.T, w *world) []byte { return signedCom(t, w, msg(from, extra...)) }
+	}
+	without := func(codes ...trust.Code) func(t *testing.T, v *trust.Verdict) {
+		return func(t *testing.T, v *trust.Verdict) {
+			for _, c := range codes {
+				require.False(t, v.Has(c), "benign twin given %s: %v", c, reasonCodes(v))
+			}
+		}
+	}
+	utf8Envelope := legitConn
+	utf8Envelope.MailFrom = "jörg@example.com"
+	bracketed := legitConn
+	bracketed.MailFrom = "<bounce@example.com>"
+	runSpoof(t, []spoofCase{
+		{name: "h= names From in lower case", conn: legitConn, check: without(trust.DKIMFromUnsigned),
+			msg: func(t *testing.T, w *world) []byte {
+				return sign(t, testmail.CRLF(msg("Alice <alice@example.com>")), w.com, func(o *testmail.SignOptions) {
+					o.Headers = []string{"from", "to", "subject", "date", "message-id"}
+				})
+			}},
+		{name: "i= in a subdomain of d=", conn: legitConn, check: without(trust.DKIMIdentifier, trust.DKIMPermError),
+			msg: func(t *testing.T, w *world) []byte {
+				return sign(t, testmail.CRLF(msg("Alice <alice@example.com>")), w.com, func(o *testmail.SignOptions) {
+					o.Identifier = "alice@mail.example.com"
+				})
+			}},
+		{name: "UTF-8 MAIL FROM (RFC 6531)", conn: utf8Envelope, check: without(trust.EnvelopeControl, trust.EnvelopeSyntax),
+			msg: com("Alice <alice@example.com>")},
+		{name: "MAIL FROM in angle brackets", conn: bracketed, check: without(trust.EnvelopeSyntax),
+			msg: com("Alice <alice@example.com>")},
+		{name: "From in upper case", conn: legitConn, check: without(trust.FromMissing, trust.FromMultiple, trust.FromObsColon),
+			msg: func(t *testing.T, w *world) []byte {
+				return signedCom(t, w, strings.Replace(msg("Alice <alice@example.com>"), "From: ", "FROM: ", 1))
+			}},
+		{name: "Sender and Resent-From beside From", conn: legitConn, check: without(trust.FromMultiple, trust.FromMultipleAddrs),
+			msg: com("Alice <alice@example.com>", "Sender: secretary@example.com", "Resent-From: bob@example.com")},
+		{name: "a comma in a quoted display name", conn: legitConn, check: without(trust.FromMultipleAddrs, trust.FromUnparsable),
+			msg: com(`"Smith, Alice" <alice@example.com>`)},
+		{name: "an empty group in Cc", conn: legitConn, check: without(trust.FromGroup, trust.FromEmpty),
+			msg: com("Alice <alice@example.com>", "Cc: undisclosed-recipients:;")},
+		{name: "quoted words inside a display name", conn: legitConn, check: without(trust.FromUnparsable),
+			msg: com(`Alice "The Boss" Smith <alice@example.com>`)},
+		{name: "display name holds an address of the same organization", conn: legitConn, check: without(trust.FromDisplayAddress, trust.FromDisplayDomain),
+			msg: com(`"alice@mail.example.com" <alice@example.com>`)},
+		{name: "a handle in the display name", conn: legitConn, check: without(trust.FromDisplayAddress),
+			msg: com(`"Alice @alice" <alice@example.com>`)},
+		{name: "a display name in raw ISO-2022-JP (RFC 1468)", conn: legitConn, check: without(trust.FromControlBytes, trust.FromUnparsable),
+			msg: com("\x1b$B;3EDB@O:\x1b(B <alice@example.com>")},
+		{name: "a newer generic TLD word in the display name", conn: legitConn, check: without(trust.FromDisplayDomain),
+			msg: com(`"Mr.Green" <alice@example.com>`)},
 	})
 }

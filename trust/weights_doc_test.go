@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,15 +32,21 @@ func renderWeights() []byte {
 		}
 	}
 	for _, g := range groupOrder {
-		fmt.Fprintf(&b, "\n## %s\n\n| code | weight | meaning and rationale |\n|---|---:|---|\n", groupTitle[g])
+		fmt.Fprintf(&b, "\n## %s\n\n| code | weight | meaning and rationale | deliberately does not fire on |\n|---|---:|---|---|\n", groupTitle[g])
 		for _, s := range Signals() {
 			if s.Group == g {
-				fmt.Fprintf(&b, "| `%s` | %+.2f | %s |\n", s.Code, s.Weight, strings.ReplaceAll(s.Doc, "|", `\|`))
+				notFor := s.NotFor
+				if notFor == "" {
+					notFor = "—"
+				}
+				fmt.Fprintf(&b, "| `%s` | %+.2f | %s | %s |\n", s.Code, s.Weight, cell(s.Doc), cell(notFor))
 			}
 		}
 	}
 	return b.Bytes()
 }
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 var groupOrder = []Group{GroupAuth, GroupSpoof, GroupSender, GroupConnection, GroupForward, GroupMessage, GroupInfo}
 
@@ -101,6 +108,9 @@ func TestSignalsUnique(t *testing.T) {
 		if s.Doc == "" || s.Group == "" {
 			t.Errorf("code %s lacks doc or group", s.Code)
 		}
+		if s.Weight > 0 && s.NotFor == "" {
+			t.Errorf("code %s weighs %+.2f but does not say what it deliberately does not fire on", s.Code, s.Weight)
+		}
 		if groupTitle[s.Group] == "" {
 			t.Errorf("code %s: group %q has no title", s.Code, s.Group)
 		}
@@ -111,9 +121,24 @@ func TestSignalsUnique(t *testing.T) {
 // with its reason codes and weights, in step with the signal table: every
 // code it names exists, and the weights it states are the defaults.
 func TestSpoofingDoc(t *testing.T) {
-	b, err := os.ReadFile("../docs/SPOOFING.md")
+	b, err := os.ReadFile(spoofingDoc)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The section on what each signal does not fire on is the table's.
+	begin, end := bytes.Index(b, []byte(notForBegin)), bytes.Index(b, []byte(notForEnd))
+	if begin < 0 || end < begin {
+		t.Fatalf("docs/SPOOFING.md lacks the %s ... %s section", notForBegin, notForEnd)
+	}
+	want := append(append(append([]byte{}, b[:begin]...), renderNotFor()...), b[end+len(notForEnd):]...)
+	if *update && !bytes.Equal(b, want) {
+		if err := os.WriteFile(spoofingDoc, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b = want
+	}
+	if !bytes.Equal(b, want) {
+		t.Errorf("docs/SPOOFING.md: the section on what signals do not fire on is out of date with trust.Signals(): run go test ./trust -run TestSpoofingDoc -update")
 	}
 	weights := map[Code]float64{}
 	for _, s := range Signals() {
@@ -154,5 +179,66 @@ func TestSpoofingDoc(t *testing.T) {
 	}
 	if rows < 25 {
 		t.Errorf("only %d rows with codes found in docs/SPOOFING.md", rows)
+	}
+}
+
+const (
+	spoofingDoc = "../docs/SPOOFING.md"
+	notForBegin = "<!-- generated from trust.Signals(): begin -->"
+	notForEnd   = "<!-- generated from trust.Signals(): end -->"
+)
+
+// notForCodes are the codes outside the spoof group that SPOOFING.md
+// explains too: the forwarding decisions and the input check.
+func notForCodes() []Code {
+	return []Code{DMARCFail, SPFFail, SPFFailForwarded, DKIMNotSigned, ARCTrusted, UpstreamTrusted, NotAMessage}
+}
+
+// renderNotFor renders, for every spoof-group signal and notForCodes, what
+// it deliberately does not fire on, between the section markers.
+func renderNotFor() []byte {
+	var b bytes.Buffer
+	b.WriteString(notForBegin + "\n")
+	for _, s := range Signals() {
+		if s.Group != GroupSpoof && !slices.Contains(notForCodes(), s.Code) {
+			continue
+		}
+		fmt.Fprintf(&b, "- `%s` (%+.2f): %s\n", s.Code, s.Weight, s.NotFor)
+	}
+	b.WriteString(notForEnd)
+	return b.Bytes()
+}
+
+func TestReasonDoc(t *testing.T) {
+	tests := []struct {
+		code Code
+		want string // a phrase of the explanation; "" for none
+	}{
+		{DMARCFail, "nothing aligns"},
+		{FromControlBytes, "control bytes"},
+		{NotAMessage, "not an Internet message"},
+		{Code("x.unknown"), ""},
+	}
+	for _, tt := range tests {
+		got := Reason{Code: tt.code}.Doc()
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+			t.Errorf("Reason{%s}.Doc() = %q, want it to say %q", tt.code, got, tt.want)
+		}
+		s, ok := LookupSignal(tt.code)
+		if ok != (tt.want != "") || s.Doc != got {
+			t.Errorf("LookupSignal(%s) = %+v, %v", tt.code, s, ok)
+		}
+	}
+	if n := len(notFor()); n == 0 {
+		t.Fatal("no NotFor entries")
+	}
+	known := map[Code]bool{}
+	for _, s := range Signals() {
+		known[s.Code] = true
+	}
+	for c := range notFor() {
+		if !known[c] {
+			t.Errorf("NotFor names %s, which is not in the table", c)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -8,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/mailtrust/mailtrust/trust"
@@ -27,9 +28,11 @@ func (l *listFlag) Set(s string) error {
 	return nil
 }
 
+// checkSynopsis is check's usage line.
+const checkSynopsis = "mailtrust check [flags] MESSAGE.eml|-"
+
 func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var (
 		ipFlag   = fs.String("ip", "", "connecting client `IP` (default: none known, 0.0.0.0)")
 		heloFlag = fs.String("helo", "", "HELO/EHLO `NAME`")
@@ -46,11 +49,12 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&d.zone, "zone", "", "answer DNS from master `FILE`")
 	fs.StringVar(&d.server, "dns", "", "ask DNS server `HOST:PORT`")
 	fs.StringVar(&d.record, "record", "", "write every DNS answer seen to master `FILE`")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, ok := parseFlags(fs, checkSynopsis, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "mailtrust check: want one MESSAGE argument (or -)\n%s", usage)
+		fmt.Fprintf(stderr, "mailtrust check: want one MESSAGE argument (or -)\n")
+		printFlags(stderr, fs, checkSynopsis)
 		return exitUsage
 	}
 	conn := trust.Conn{HELO: *heloFlag, MailFrom: *from, RcptTo: rcpt, Authenticated: *auth}
@@ -70,14 +74,13 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		conn.Time = t
 	}
-	res, flush, err := d.open("")
-	if err != nil {
+	if err := d.exclusive(); err != nil {
 		fmt.Fprintf(stderr, "mailtrust check: %v\n", err)
-		return exitMissing
+		return exitUsage
 	}
 	var msg io.Reader = stdin
 	if name := fs.Arg(0); name != "-" {
-		f, err := os.Open(name)
+		f, err := openMessage(name)
 		if err != nil {
 			fmt.Fprintf(stderr, "mailtrust check: %v\n", err)
 			return exitMissing
@@ -85,15 +88,21 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer f.Close()
 		msg = f
 	}
-	ev := trust.New(&trust.Options{Resolver: res, TrustedForwarders: trusted})
-	v, err := ev.Evaluate(context.Background(), conn, msg)
+	res, flush, err := d.open("")
 	if err != nil {
 		fmt.Fprintf(stderr, "mailtrust check: %v\n", err)
-		return exitFailed
+		return exitMissing
+	}
+	ev := trust.New(&trust.Options{Resolver: res, TrustedForwarders: trusted})
+	v, err := ev.Evaluate(context.Background(), conn, skipMboxFrom(msg))
+	if err != nil {
+		// Only reading the message fails: the input is unreadable.
+		fmt.Fprintf(stderr, "mailtrust check: %v\n", err)
+		return exitMissing
 	}
 	if err := flush(); err != nil {
 		fmt.Fprintf(stderr, "mailtrust check: -record: %v\n", err)
-		return exitFailed
+		return exitIOErr
 	}
 	if *asJSON {
 		b, err := v.JSONLine("")
@@ -102,55 +111,46 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 		fmt.Fprintf(stdout, "%s\n", b)
-		return exitOK
+	} else {
+		report(stdout, v, ev.Thresholds())
 	}
-	report(stdout, v)
-	return exitOK
+	if v.Has(trust.NotAMessage) {
+		fmt.Fprintf(stderr, "mailtrust check: %s: not an Internet message: %s\n", fs.Arg(0), v.Reasons[0].Detail)
+	}
+	return checkExit(v)
 }
 
-// report prints a verdict for people.
-func report(w io.Writer, v *trust.Verdict) {
-	inc := ""
-	if v.Incomplete {
-		inc = " (incomplete: a DNS lookup failed temporarily; defer rather than reject)"
+// openMessage opens a message file; a directory is refused here, with the
+// path, rather than failing at the first read.
+func openMessage(name string) (*os.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
 	}
-	fmt.Fprintf(w, "verdict  %s  score %.2f%s\n", v.Level, v.Score, inc)
-	if v.From.Address != "" {
-		fmt.Fprintf(w, "from     %s\n", v.From.Address)
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "check\tresult\tdetail\n")
-	fmt.Fprintf(tw, "spf\t%s\t%s %s %s\n", v.SPF.Status, v.SPF.Identity, v.SPF.Domain, firstNonEmpty(v.SPF.Mechanism, v.SPF.Reason))
-	if len(v.DKIM) == 0 {
-		fmt.Fprintf(tw, "dkim\tnone\tno signature\n")
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory, not a message", name)
 	}
-	for _, d := range v.DKIM {
-		fmt.Fprintf(tw, "dkim\t%s\td=%s s=%s %s\n", d.Status, d.Domain, d.Selector, d.Reason)
-	}
-	fmt.Fprintf(tw, "dmarc\t%s\t%s p=%s %s\n", v.DMARC.Status, v.DMARC.Domain, v.DMARC.Policy, v.DMARC.Reason)
-	fmt.Fprintf(tw, "arc\t%s\t%s\n", v.ARC.Status, v.ARC.Reason)
-	fmt.Fprintf(tw, "ptr\t%s\t%s\n", v.PTR.Status, strings.Join(v.PTR.Names, " "))
-	fmt.Fprintf(tw, "helo\t%s\t%s %s\n", v.HELO.Status, v.HELO.Name, v.HELO.Code)
-	fmt.Fprintf(tw, "forwarded\t%v\t%s\n", v.Forward.Forwarded, v.Forward.OriginalSender)
-	fmt.Fprintf(tw, "automated\t%v\t\n", v.Automated.Automated)
-	tw.Flush()
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "reasons (by weight)")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, r := range v.Reasons {
-		fmt.Fprintf(tw, "  %+.2f\t%s\t%s\n", r.Weight, r.Code, r.Detail)
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, v.AuthenticationResults)
+	return f, nil
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
+// skipMboxFrom drops the "From " separator line that a message saved from
+// an mbox file starts with (RFC 4155 §2): it belongs to the mailbox, not
+// to the message, which would otherwise begin with a line that is no
+// header field.
+func skipMboxFrom(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	// A separator is one short line; anything else is left as it is.
+	p, _ := br.Peek(1000)
+	if bytes.HasPrefix(p, []byte("From ")) {
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			_, _ = br.Discard(i + 1)
 		}
 	}
-	return ""
+	return br
 }

@@ -15,13 +15,21 @@ type dnsFlags struct {
 	record string
 }
 
+// exclusive reports flags that exclude each other: a usage error.
+func (d dnsFlags) exclusive() error {
+	if d.zone != "" && d.server != "" {
+		return errors.New("-zone and -dns exclude each other")
+	}
+	return nil
+}
+
 // open returns the resolver the flags ask for; fallbackZone is used when
 // neither -zone nor -dns is given (replay: zone.txt beside the cases), and
 // when it is empty too, the system resolver. With -record, a Recorder sits
 // between the cache and the source, and flush writes what it saw.
 func (d dnsFlags) open(fallbackZone string) (r resolver.Resolver, flush func() error, err error) {
-	if d.zone != "" && d.server != "" {
-		return nil, nil, errors.New("-zone and -dns exclude each other")
+	if err := d.exclusive(); err != nil {
+		return nil, nil, err
 	}
 	var src resolver.Resolver
 	switch {

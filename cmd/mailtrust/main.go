@@ -9,6 +9,12 @@
 // DNS comes from a zone file (-zone), a server (-dns HOST:PORT) or the
 // system resolver. Replay defaults to zone.txt beside the cases file, so a
 // corpus replays offline and gives the same verdicts years later.
+//
+// check exits 0 for a trusted or neutral verdict, 1 for a suspicious or
+// untrusted one, 75 (EX_TEMPFAIL) for an incomplete one, 64 for a usage
+// error and 66 for input it cannot read; replay exits 1 when a case could
+// not be evaluated or disagrees with its expect. Every command lists its
+// flags with -h; "mailtrust version" prints the version.
 package main
 
 import (
@@ -23,19 +29,19 @@ const usage = `usage:
                    [-record ZONE.txt] [-json] MESSAGE.eml|-
   mailtrust replay [-zone FILE | -dns HOST:PORT] [-j N] [-record ZONE.txt] CORPUS/cases.jsonl
   mailtrust record [-dns HOST:PORT] -out ZONE.txt CORPUS/cases.jsonl
+  mailtrust version
+
+Each command lists its flags with -h.
+
+exit codes: 0 trusted or neutral (check), every case as expected (replay);
+  1 suspicious or untrusted (check), a case failed or disagreed (replay);
+  64 usage; 66 unreadable input; 74 output not written;
+  75 incomplete verdict, a DNS lookup failed temporarily: try again later (check)
 `
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
-
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailed  = 1 // something could not be evaluated
-	exitUsage   = 2
-	exitMissing = 3 // an input file could not be read
-)
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -53,6 +59,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return milterCmd(args[1:], stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, version())
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "mailtrust: unknown command %q\n%s", args[0], usage)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/resolver/resolvertest"
+	"github.com/mailtrust/mailtrust/trust"
 )
 
 const corpusDir = "../../testdata/corpus"
@@ -157,6 +158,20 @@ func TestCheck(t *testing.T) {
 	require.NoError(t, err)
 	s := runCLI(t, b, append(args, "-json", "-")...)
 	require.Equal(t, j.stdout, s.stdout)
+
+	// The same message saved from an mbox file, its "From " separator
+	// line first (RFC 4155 §2): the same verdict.
+	mbox := append([]byte("From bounce@example.com Thu Jan 15 09:59:00 2026\n"), b...)
+	m := runCLI(t, mbox, append(args, "-json", "-")...)
+	require.Equal(t, j.stdout, m.stdout)
+}
+
+// emptyFile is the path of an empty file.
+func emptyFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "empty.eml")
+	require.NoError(t, os.WriteFile(p, nil, 0o644))
+	return p
 }
 
 func TestBadInput(t *testing.T) {
@@ -178,9 +193,16 @@ func TestBadInput(t *testing.T) {
 		{"missing message", append(base, "/nonexistent/msg.eml"), nil, exitMissing, "no such file", ""},
 		{"missing zone", []string{"check", "-zone", "/nonexistent/zone.txt", "x.eml"}, nil, exitMissing, "no such file", ""},
 		{"missing cases", []string{"replay", "/nonexistent/cases.jsonl"}, nil, exitMissing, "no such file", ""},
-		{"zone and dns", []string{"check", "-zone", zone, "-dns", "127.0.0.1:53", "x.eml"}, nil, exitMissing, "exclude each other", ""},
-		{"empty input", append(base, "-"), []byte{}, exitOK, "", `"code":"input.not-a-message"`},
-		{"binary input", append(base, "-"), []byte("\xff\xfe\x00\x01binary\x00junk\n\x89PNG"), exitOK, "", `"verdict":"untrusted"`},
+		{"zone and dns", []string{"check", "-zone", zone, "-dns", "127.0.0.1:53", "x.eml"}, nil, exitUsage, "exclude each other", ""},
+		{"no message argument", []string{"check", "-zone", zone}, nil, exitUsage, "want one MESSAGE", ""},
+		{"two message arguments", []string{"check", "-zone", zone, "a.eml", "b.eml"}, nil, exitUsage, "want one MESSAGE", ""},
+		{"message is a directory", append(base, corpusDir), nil, exitMissing, "is a directory", ""},
+		{"empty input", append(base, "-"), []byte{}, exitFailed, "not an Internet message: empty input", `"reasons":[{"code":"input.not-a-message"`},
+		{"empty file", append(base, emptyFile(t)), nil, exitFailed, "not an Internet message: empty input", `"reasons":[{"code":"input.not-a-message"`},
+		{"binary input", append(base, "-"), []byte("\xff\xfe\x00\x01binary\x00junk\n\x89PNG"), exitFailed, "not an Internet message: binary data",
+			`"reasons":[{"code":"input.not-a-message","weight":6.5,"detail":"binary data, no header fields"}]`},
+		{"text without header fields", append(base, "-"), []byte("Dear Bob,\nlunch?\n"), exitFailed, "not an Internet message: no header fields",
+			`"reasons":[{"code":"input.not-a-message"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := runCLI(t, c.stdin, c.args...)
@@ -212,4 +234,136 @@ func TestRecordThenReplay(t *testing.T) {
 	// And both agree with the shipped zone file.
 	shipped := runCLI(t, nil, "replay", cases)
 	require.Equal(t, shipped.stdout, replayed.stdout)
+}
+
+// TestNotAMessageReport: the readable report of input that is no message
+// says so first, not a confident score from checks that had nothing to
+// check.
+func TestNotAMessageReport(t *testing.T) {
+	r := runCLI(t, []byte{}, "check", "-zone", filepath.Join(corpusDir, "zone.txt"), "-")
+	require.Equal(t, exitFailed, r.code, r.stderr)
+	require.True(t, strings.HasPrefix(r.stdout, "not an Internet message: empty input\n"), r.stdout)
+	require.NotContains(t, r.stdout, "spf ", "no check was run")
+	require.Contains(t, r.stdout, "input.not-a-message  empty input")
+}
+
+// TestCheckExitCodes runs check on a trusted, an untrusted and an
+// incomplete verdict: 0, 1 and 75 (EX_TEMPFAIL).
+func TestCheckExitCodes(t *testing.T) {
+	zone, err := resolver.LoadZone(filepath.Join(corpusDir, "zone.txt"))
+	require.NoError(t, err)
+	srv := resolvertest.Start(t, zone)
+	srv.Servfail("_dmarc.example.com.")
+	legit := []string{"-ip", "192.0.2.10", "-helo", "mail.example.com", "-from", "bounce@example.com",
+		"-rcpt", "support@helpdesk.example", "-time", "2026-01-15T10:00:00Z", filepath.Join(corpusDir, "msgs", "legit-rsa.eml")}
+	spoof := []string{"-ip", "203.0.113.66", "-helo", "mail.example.com", "-from", "billing@example.com",
+		"-rcpt", "support@helpdesk.example", "-time", "2026-01-15T10:00:00Z", filepath.Join(corpusDir, "msgs", "spoof-dmarc-fail.eml")}
+	zoneArgs := []string{"check", "-zone", filepath.Join(corpusDir, "zone.txt")}
+	for _, c := range []struct {
+		name    string
+		args    []string
+		code    int
+		verdict string
+	}{
+		{"trusted", append(zoneArgs, legit...), exitOK, "trusted"},
+		{"trusted, as JSON", append(append(zoneArgs, "-json"), legit...), exitOK, `"verdict":"trusted"`},
+		{"untrusted", append(zoneArgs, spoof...), exitFailed, "untrusted"},
+		{"untrusted, as JSON", append(append(zoneArgs, "-json"), spoof...), exitFailed, `"verdict":"untrusted"`},
+		{"incomplete: the DMARC lookup fails temporarily", append([]string{"check", "-dns", srv.Addr()}, legit...), exitTempFail, "incomplete"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCLI(t, nil, c.args...)
+			require.Equal(t, c.code, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
+			require.Contains(t, r.stdout, c.verdict)
+		})
+	}
+}
+
+// TestCheckExplains: each reason comes with what it means and why it
+// weighs what it weighs, from the signal table, and the score is set
+// against the level thresholds.
+func TestCheckExplains(t *testing.T) {
+	r := runCLI(t, nil, "check", "-zone", filepath.Join(corpusDir, "zone.txt"), "-ip", "203.0.113.66", "-helo", "mail.example.com",
+		"-from", "billing@example.com", "-rcpt", "support@helpdesk.example", "-time", "2026-01-15T10:00:00Z",
+		filepath.Join(corpusDir, "msgs", "spoof-dmarc-fail.eml"))
+	require.Equal(t, exitFailed, r.code, r.stderr)
+	require.Contains(t, r.stdout, "levels   ")
+	require.Contains(t, r.stdout, "against trusted <= -2.50 < neutral < 2.50 <= suspicious < 6.00 <= untrusted")
+	for _, s := range trust.Signals() {
+		if s.Code != trust.DMARCFail && s.Code != trust.SPFSoftfail {
+			continue
+		}
+		i := strings.Index(r.stdout, string(s.Code)+"  ")
+		require.GreaterOrEqual(t, i, 0, "reason %s listed", s.Code)
+		// The explanation follows its reason, wrapped: its first words.
+		first := strings.Join(strings.Fields(s.Doc)[:5], " ")
+		require.Contains(t, r.stdout[i:], first, "explanation of %s", s.Code)
+	}
+}
+
+// TestHelpAndVersion: -h on every command lists that command's flags on
+// standard output and exits 0; the version is printed three ways.
+func TestHelpAndVersion(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		flags []string
+	}{
+		{[]string{"check", "-h"}, []string{"-zone", "-dns", "-json", "-ip", "-helo", "-from", "-rcpt", "-trusted", "-authenticated", "-record", "-time"}},
+		{[]string{"check", "-help"}, []string{"-json"}},
+		{[]string{"replay", "-h"}, []string{"-zone", "-dns", "-j", "-record"}},
+		{[]string{"record", "-h"}, []string{"-out", "-dns", "-j"}},
+		{[]string{"-h"}, []string{"check", "replay", "record", "exit codes"}},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := runCLI(t, nil, c.args...)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			for _, f := range c.flags {
+				require.Contains(t, r.stdout, f)
+			}
+			require.Empty(t, r.stderr)
+		})
+	}
+	// A bad flag lists the flags on standard error, with the usage code.
+	bad := runCLI(t, nil, "replay", "-bogus", "x.jsonl")
+	require.Equal(t, exitUsage, bad.code)
+	require.Contains(t, bad.stderr, "-zone")
+	require.Empty(t, bad.stdout)
+	for _, v := range []string{"--version", "-version", "version"} {
+		r := runCLI(t, nil, v)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		require.True(t, strings.HasPrefix(r.stdout, "mailtrust "), r.stdout)
+		require.Contains(t, r.stdout, "go1.")
+	}
+}
+
+// TestReplayDisagreement: a case whose verdict disagrees with its expect
+// makes replay exit non-zero, after every verdict line is written.
+func TestReplayDisagreement(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(corpusDir, "cases.jsonl"))
+	require.NoError(t, err)
+	lines := strings.SplitAfter(strings.TrimSpace(string(src)), "\n")
+	wrong := strings.Replace(lines[0], `"trusted":true`, `"trusted":false`, 1)
+	require.NotEqual(t, lines[0], wrong)
+	abs, _ := filepath.Abs(corpusDir)
+	require.NoError(t, os.Symlink(filepath.Join(abs, "msgs"), filepath.Join(dir, "msgs")))
+	require.NoError(t, os.Symlink(filepath.Join(abs, "zone.txt"), filepath.Join(dir, "zone.txt")))
+	for _, c := range []struct {
+		name, cases string
+		code        int
+	}{
+		{"as expected", lines[0] + lines[1], exitOK},
+		{"one case disagrees", wrong + lines[1], exitFailed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".jsonl")
+			require.NoError(t, os.WriteFile(path, []byte(c.cases), 0o644))
+			r := runCLI(t, nil, "replay", path)
+			require.Equal(t, c.code, r.code, r.stderr)
+			require.Len(t, verdictLines(t, r.stdout), 2)
+			if c.code != exitOK {
+				require.Contains(t, r.stderr, "differ: legit-rsa")
+			}
+		})
+	}
 }

@@ -40,8 +40,9 @@ func replay(args []string, stdout, stderr io.Writer, recordOut string) int {
 		fs.StringVar(&d.record, "record", "", "write every DNS answer seen to master `FILE`")
 	}
 	fs.StringVar(&d.server, "dns", "", "ask DNS server `HOST:PORT`")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	synopsis := "mailtrust " + name + " [flags] CORPUS/cases.jsonl"
+	if code, ok := parseFlags(fs, synopsis, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "mailtrust %s: want one cases.jsonl argument\n%s", name, usage)
@@ -102,8 +103,9 @@ func replay(args []string, stdout, stderr io.Writer, recordOut string) int {
 		fmt.Fprintf(stderr, "mailtrust %s: %v\n", name, err)
 		failed++
 	}
-	summary(stderr, out, failed)
-	if failed > 0 {
+	// A case that disagrees with its expect fails the replay, as one that
+	// could not be evaluated does.
+	if disagreed := summary(stderr, out, failed); failed > 0 || disagreed > 0 {
 		return exitFailed
 	}
 	return exitOK
@@ -113,6 +115,15 @@ func record(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("record", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	outPath := fs.String("out", "", "write the DNS answers seen to master `FILE` (required)")
+	// Listed for -h only; the replay machinery parses them.
+	fs.String("dns", "", "ask DNS server `HOST:PORT`")
+	fs.Int("j", runtime.NumCPU(), "evaluate `N` cases in parallel")
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			printFlags(stdout, fs, "mailtrust record [flags] -out ZONE.txt CORPUS/cases.jsonl")
+			return exitOK
+		}
+	}
 	// Parse -out first; the remaining flags go to the replay machinery.
 	var rest []string
 	for i := 0; i < len(args); i++ {
@@ -170,7 +181,8 @@ func evaluateCase(res resolver.Resolver, casesPath string, c corpus.Case) outcom
 
 // summary prints verdict counts and, where cases carry expectations, the
 // agreement per check with a small confusion table and the ids that differ.
-func summary(w io.Writer, out []outcome, failed int) {
+// It returns how many cases disagree with their expect in any check.
+func summary(w io.Writer, out []outcome, failed int) int {
 	counts := map[trust.Level]int{}
 	type cell struct{ want, got string }
 	conf := map[string]map[cell]int{}
@@ -269,4 +281,11 @@ func summary(w io.Writer, out []outcome, failed int) {
 			fmt.Fprintf(w, "  differ: %s\n", strings.Join(ids, " "))
 		}
 	}
+	differ := map[string]bool{}
+	for _, ids := range disagree {
+		for _, id := range ids {
+			differ[id] = true
+		}
+	}
+	return len(differ)
 }
