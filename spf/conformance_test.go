@@ -46,22 +46,11 @@ func skipped() map[string]map[string]string {
 // expected result.
 func commonSkips() map[string]string {
 	return map[string]string{
-		// blitiri/spf v1.6.0 parses a and mx with a regular expression that
-		// takes "/" for the start of a CIDR length, and refuses "/" in any
-		// expanded name; the record passes our grammar check and then fails in
-		// blitiri with "invalid mask". No real record uses such names.
-		"a-colon-domain":            "blitiri/spf refuses \"/\" inside an a: domain-spec (RFC 7208 §7.1 allows any visible character)",
-		"a-colon-domain-ip4mapped":  "blitiri/spf refuses \"/\" inside an a: domain-spec (RFC 7208 §7.1 allows any visible character)",
-		"mx-colon-domain":           "blitiri/spf refuses \"/\" inside an mx: domain-spec (RFC 7208 §7.1 allows any visible character)",
-		"mx-colon-domain-ip4mapped": "blitiri/spf refuses \"/\" inside an mx: domain-spec (RFC 7208 §7.1 allows any visible character)",
 		// The expanded name holds spaces. resolver.CheckName refuses such
 		// names for every Resolver, by design (names built from message
-		// content are never sent with spaces), so the adapter treats the name
-		// as non-existent and the a: mechanism does not match.
+		// content are never sent with spaces), so the name is treated as
+		// non-existent and the a: mechanism does not match.
 		"macro-mania-in-domain": "the expanded name contains spaces, which resolver.CheckName refuses; the mechanism then does not match",
-		// blitiri/spf expands %{p} to "unknown" without validating the
-		// client's PTR names (RFC 7208 §7.3 says publishers SHOULD NOT use it).
-		"p-macro-multiple": "blitiri/spf does not implement the %{p} macro (always \"unknown\")",
 	}
 }
 
