@@ -47,4 +47,5 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 	b.Run("include-chain", func(b *testing.B) { run(b, nil) })
+	b.Run("include-chain-record-cache", func(b *testing.B) { run(b, &Options{Records: &RecordCache{}}) })
 }

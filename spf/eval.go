@@ -71,11 +71,13 @@ func failed(o outcome, err error) outcome {
 	return o
 }
 
-// checkHost evaluates the record of domain (lower case, without trailing
-// dot) for the client (RFC 7208 §4.4 to §4.7).
-func (e *evaluator) checkHost(domain string) outcome {
+// checkHost evaluates the record of q, a name as queryName returns it, for
+// the client (RFC 7208 §4.4 to §4.7). The path it returns is in reverse
+// order, the matching term first, so that each level appends its step.
+func (e *evaluator) checkHost(q string) outcome {
 	var o outcome
-	rec, nx, err := e.lookupRecord(domain)
+	domain := q[:len(q)-1] // the <domain> of the macros and of the path
+	rec, nx, err := e.lookupRecord(q, domain)
 	if rec != nil {
 		o.record = rec.raw
 	}
@@ -101,7 +103,7 @@ func (e *evaluator) checkHost(domain string) outcome {
 			// unknown modifiers are ignored (§6).
 			continue
 		}
-		ok, sub, err := e.mechanism(t, domain)
+		ok, sub, err := e.mechanism(t, q, domain)
 		if err != nil {
 			return failed(o, err)
 		}
@@ -109,7 +111,10 @@ func (e *evaluator) checkHost(domain string) outcome {
 			// RFC 7208 §4.6.2: the first match decides, with its
 			// qualifier.
 			o.status = qualifierStatus(t.qual)
-			o.path = append([]Step{{Domain: domain, Term: t.raw}}, sub...)
+			if sub == nil {
+				sub = make([]Step, 0, 4)
+			}
+			o.path = append(sub, Step{Domain: domain, Term: t.raw})
 			return o
 		}
 	}
@@ -123,29 +128,50 @@ func (e *evaluator) checkHost(domain string) outcome {
 	if err := e.count(); err != nil {
 		return failed(o, err)
 	}
-	target := targetName(e.expand(redirect.value, domain))
-	child, err := e.nested(target)
+	tq, valid := e.target(redirect, q, domain)
+	child, err := e.nested(tq, valid)
 	if err != nil {
 		return failed(o, err)
 	}
 	if child.status == StatusNone {
-		return failed(o, fmt.Errorf("%w: redirect=%s (RFC 7208 §6.1)", ErrNoRecord, target))
+		return failed(o, fmt.Errorf("%w: %s (RFC 7208 §6.1)", ErrNoRecord, redirect.raw))
 	}
 	o.status, o.err, o.permissive = child.status, child.err, child.permissive
 	if child.path != nil {
-		o.path = append([]Step{{Domain: domain, Term: redirect.raw}}, child.path...)
+		o.path = append(child.path, Step{Domain: domain, Term: redirect.raw})
 	}
 	return o
 }
 
-// nested runs check_host() for an include or redirect target.
-func (e *evaluator) nested(target string) (outcome, error) {
+// nested runs check_host() for an include or redirect target; a target
+// that is no valid name has no record (RFC 7208 §4.3).
+func (e *evaluator) nested(q string, valid bool) (outcome, error) {
+	if !valid {
+		return outcome{status: StatusNone, nxdomain: true}, nil
+	}
 	if e.depth >= maxDepth {
 		return outcome{}, fmt.Errorf("%w: include and redirect nested more than %d deep", ErrLookupLimit, maxDepth)
 	}
 	e.depth++
-	defer func() { e.depth-- }()
-	return e.checkHost(target), nil
+	o := e.checkHost(q)
+	e.depth--
+	return o, nil
+}
+
+// target is the name a term's domain-spec names, as queryName returns it:
+// the current domain q when the term has none, the name parsed with the
+// record when it has no macro, the expansion otherwise. valid is false
+// when the name is no valid DNS name.
+func (e *evaluator) target(t *term, q, domain string) (string, bool) {
+	switch {
+	case t.value == "":
+		return q, true
+	case t.query != "":
+		return t.query, true
+	case strings.IndexByte(t.value, '%') < 0:
+		return "", false // parsed already: no valid name
+	}
+	return queryName(e.expand(t.value, domain))
 }
 
 func qualifierStatus(q byte) Status {
@@ -164,12 +190,7 @@ func qualifierStatus(q byte) Status {
 // without error when there is none (nx tells whether the name does not
 // exist), an error wrapping ErrTemporary for a temporary DNS failure, and
 // a permerror cause when the records cannot be used.
-func (e *evaluator) lookupRecord(domain string) (rec *record, nx bool, err error) {
-	q, ok := queryName(domain)
-	if !ok {
-		// RFC 7208 §4.3: a malformed domain gives none.
-		return nil, true, nil
-	}
+func (e *evaluator) lookupRecord(q, domain string) (rec *record, nx bool, err error) {
 	ans, err := e.r.Lookup(e.ctx, q, dns.TypeTXT)
 	if err != nil {
 		if resolver.IsTemporary(err) {
@@ -216,7 +237,7 @@ func (e *evaluator) lookupRecord(domain string) (rec *record, nx bool, err error
 
 // mechanism evaluates one directive's mechanism (RFC 7208 §5). For a
 // matching include it returns the path inside the included record.
-func (e *evaluator) mechanism(t *term, domain string) (match bool, sub []Step, err error) {
+func (e *evaluator) mechanism(t *term, q, domain string) (match bool, sub []Step, err error) {
 	switch t.name {
 	case "all": // RFC 7208 §5.1
 		return true, nil, nil
@@ -227,33 +248,30 @@ func (e *evaluator) mechanism(t *term, domain string) (match bool, sub []Step, e
 	if err := e.count(); err != nil {
 		return false, nil, err
 	}
-	target := domain
-	if t.value != "" {
-		target = targetName(e.expand(t.value, domain))
-	}
+	tq, valid := e.target(t, q, domain)
 	switch t.name {
 	case "include":
-		return e.include(target)
+		return e.include(t, tq, valid)
 	case "a":
-		m, err := e.addrMatch(target, e.bits(t), true)
+		m, err := e.addrMatch(tq, valid, e.bits(t), true)
 		return m, nil, err
 	case "mx":
-		m, err := e.mx(target, e.bits(t))
+		m, err := e.mx(tq, valid, e.bits(t))
 		return m, nil, err
 	case "ptr":
-		m, err := e.ptr(target)
+		m, err := e.ptr(tq, valid)
 		return m, nil, err
 	case "exists":
-		m, err := e.exists(target)
+		m, err := e.exists(tq, valid)
 		return m, nil, err
 	}
 	// parseRecord lets no other name through.
 	return false, nil, fmt.Errorf("%w: unknown mechanism %q", ErrSyntax, t.name)
 }
 
-// include evaluates include:target (RFC 7208 §5.2).
-func (e *evaluator) include(target string) (bool, []Step, error) {
-	child, err := e.nested(target)
+// include evaluates include (RFC 7208 §5.2) of the target q.
+func (e *evaluator) include(t *term, q string, valid bool) (bool, []Step, error) {
+	child, err := e.nested(q, valid)
 	if err != nil {
 		return false, nil, err
 	}
@@ -263,7 +281,7 @@ func (e *evaluator) include(target string) (bool, []Step, error) {
 	case StatusFail, StatusSoftfail, StatusNeutral:
 		return false, nil, nil
 	case StatusNone:
-		return false, nil, fmt.Errorf("%w: include:%s (RFC 7208 §5.2)", ErrNoRecord, target)
+		return false, nil, fmt.Errorf("%w: %s (RFC 7208 §5.2)", ErrNoRecord, t.raw)
 	}
 	return false, nil, child.err
 }
@@ -316,13 +334,12 @@ func (e *evaluator) addrQuestion() uint16 {
 	return dns.TypeAAAA
 }
 
-// addrMatch asks the addresses of name of the client's family and reports
+// addrMatch asks the addresses of q of the client's family and reports
 // whether one of them lies in the client's network of bits (RFC 7208 §5.3,
 // §5.6). NXDOMAIN is no error (§5); countVoid makes an empty answer a
 // void lookup.
-func (e *evaluator) addrMatch(name string, bits int, countVoid bool) (bool, error) {
-	q, ok := queryName(name)
-	if !ok {
+func (e *evaluator) addrMatch(q string, valid bool, bits int, countVoid bool) (bool, error) {
+	if !valid {
 		// A name no DNS can hold (RFC 7208 §4.8 leaves the case open) is
 		// treated as non-existent.
 		if countVoid {
@@ -343,6 +360,7 @@ func (e *evaluator) addrMatch(name string, bits int, countVoid bool) (bool, erro
 	network := netip.PrefixFrom(e.ip, bits).Masked()
 	for _, rr := range ans.Records {
 		var ip netip.Addr
+		ok := false
 		switch v := rr.(type) {
 		case *dns.A:
 			ip, ok = netip.AddrFromSlice(v.A.To4())
@@ -362,9 +380,8 @@ func (e *evaluator) addrMatch(name string, bits int, countVoid bool) (bool, erro
 
 // mx evaluates the mx mechanism (RFC 7208 §5.4): the addresses of each MX
 // host, at most 10 of them, compared as for a. There is no implicit MX.
-func (e *evaluator) mx(target string, bits int) (bool, error) {
-	q, ok := queryName(target)
-	if !ok {
+func (e *evaluator) mx(q string, valid bool, bits int) (bool, error) {
+	if !valid {
 		return false, e.void()
 	}
 	ans, err := e.r.Lookup(e.ctx, q, dns.TypeMX)
@@ -382,14 +399,15 @@ func (e *evaluator) mx(target string, bits int) (bool, error) {
 	}
 	if n > maxMXNames {
 		// RFC 7208 §4.6.4: more MX records than that is a permerror.
-		return false, fmt.Errorf("%w (RFC 7208 §4.6.4): %d at %s, more than %d", ErrTooManyMX, n, target, maxMXNames)
+		return false, fmt.Errorf("%w (RFC 7208 §4.6.4): %d at %s, more than %d", ErrTooManyMX, n, q[:len(q)-1], maxMXNames)
 	}
 	for _, rr := range ans.Records {
 		mx, ok := rr.(*dns.MX)
 		if !ok || mx.Mx == "." || mx.Mx == "" {
 			continue // RFC 7505: "." is a null MX, no host
 		}
-		m, err := e.addrMatch(mx.Mx, bits, false)
+		hq, hvalid := queryName(mx.Mx)
+		m, err := e.addrMatch(hq, hvalid, bits, false)
 		if err != nil || m {
 			return m, err
 		}
@@ -397,8 +415,8 @@ func (e *evaluator) mx(target string, bits int) (bool, error) {
 	return false, nil
 }
 
-// ptrNames returns the client's PTR names, lower case and without trailing
-// dot, at most 10 (RFC 7208 §4.6.4), asked once per check.
+// ptrNames returns the client's valid PTR names as queryName returns
+// them, at most 10 (RFC 7208 §4.6.4), asked once per check.
 func (e *evaluator) ptrNames() ([]string, error) {
 	if e.ptrDone {
 		return e.ptrs, e.ptrErr
@@ -414,7 +432,11 @@ func (e *evaluator) ptrNames() ([]string, error) {
 		if !ok {
 			continue
 		}
-		e.ptrs = append(e.ptrs, strings.TrimSuffix(resolver.Fqdn(p.Ptr), "."))
+		n, ok := queryName(p.Ptr)
+		if !ok {
+			continue // no name to validate
+		}
+		e.ptrs = append(e.ptrs, n)
 		if len(e.ptrs) == maxPTRNames {
 			break
 		}
@@ -425,7 +447,7 @@ func (e *evaluator) ptrNames() ([]string, error) {
 // validated reports whether name, a PTR name of the client, has an address
 // record that is the client (RFC 7208 §5.5). A DNS error skips the name.
 func (e *evaluator) validated(name string) bool {
-	m, err := e.addrMatch(name, e.ip.BitLen(), false)
+	m, err := e.addrMatch(name, true, e.ip.BitLen(), false)
 	return err == nil && m
 }
 
@@ -434,7 +456,7 @@ func (e *evaluator) validated(name string) bool {
 // are validated, which gives the same result with fewer questions. A DNS
 // error on the PTR question makes the mechanism not match, but a check
 // whose context ended is a temperror.
-func (e *evaluator) ptr(target string) (bool, error) {
+func (e *evaluator) ptr(target string, valid bool) (bool, error) {
 	names, err := e.ptrNames()
 	if err != nil {
 		if ctxErr := e.ctx.Err(); ctxErr != nil {
@@ -446,7 +468,7 @@ func (e *evaluator) ptr(target string) (bool, error) {
 		return false, e.void()
 	}
 	for _, n := range names {
-		if isBelow(n, target) && e.validated(n) {
+		if valid && isBelow(n, target) && e.validated(n) {
 			return true, nil
 		}
 	}
@@ -464,6 +486,10 @@ func (e *evaluator) validatedName(domain string) string {
 	if err != nil {
 		return "unknown"
 	}
+	d, ok := queryName(domain)
+	if !ok {
+		d = ""
+	}
 	var state [maxPTRNames]int8 // 0 not asked, 1 validated, -1 not
 	check := func(i int) bool {
 		if state[i] == 0 {
@@ -479,14 +505,14 @@ func (e *evaluator) validatedName(domain string) string {
 			var fits bool
 			switch pass {
 			case 0:
-				fits = n == domain
+				fits = n == d
 			case 1:
-				fits = n != domain && isBelow(n, domain)
+				fits = n != d && isBelow(n, d)
 			default:
-				fits = !isBelow(n, domain)
+				fits = !isBelow(n, d)
 			}
 			if fits && check(i) {
-				return n
+				return n[:len(n)-1]
 			}
 		}
 	}
@@ -495,9 +521,8 @@ func (e *evaluator) validatedName(domain string) string {
 
 // exists evaluates exists (RFC 7208 §5.7): an A question, whatever the
 // client's family, that matches when it finds any record.
-func (e *evaluator) exists(target string) (bool, error) {
-	q, ok := queryName(target)
-	if !ok {
+func (e *evaluator) exists(q string, valid bool) (bool, error) {
+	if !valid {
 		return false, e.void()
 	}
 	ans, err := e.r.Lookup(e.ctx, q, dns.TypeA)
@@ -513,7 +538,7 @@ func (e *evaluator) exists(target string) (bool, error) {
 }
 
 // isBelow reports whether name equals parent or lies below it; both are
-// lower case without trailing dot.
+// as queryName returns them.
 func isBelow(name, parent string) bool {
 	return name == parent || (len(name) > len(parent) && strings.HasSuffix(name, parent) && name[len(name)-len(parent)-1] == '.')
 }
@@ -534,16 +559,20 @@ func targetName(name string) string {
 	return lowerASCII(n)
 }
 
-// queryName turns a target name into one the resolver accepts, or reports
-// that it cannot be asked. A name that is no valid DNS name (an empty
-// label, a label over 63 octets, a space or a NUL from a macro expansion)
-// cannot: resolver.CheckName refuses it before any question, and the
-// caller treats it as non-existent, which never turns a sender's typo
-// into a temperror.
-func queryName(name string) (string, bool) {
+// queryName turns a name into the one asked: as targetName makes it, and
+// fully qualified. valid is false for a name that cannot be asked, no
+// valid DNS name (an empty label, a label over 63 octets, a space or a NUL
+// from a macro expansion): resolver.CheckName refuses it before any
+// question, and the caller treats it as non-existent, which never turns a
+// sender's typo into a temperror. A name already in that form is returned
+// as is.
+func queryName(name string) (q string, valid bool) {
 	n := targetName(name)
-	if err := resolver.CheckName(n); err != nil {
+	if n == "" || resolver.CheckName(n) != nil {
 		return "", false
+	}
+	if len(name) == len(n)+1 && name[len(n)] == '.' && name[:len(n)] == n {
+		return name, true
 	}
 	return n + ".", true
 }

@@ -20,6 +20,10 @@ type term struct {
 	// cidr4 and cidr6 are the prefix lengths of a and mx (RFC 7208 §5.6),
 	// 32 and 128 when not written.
 	cidr4, cidr6 int
+	// query is, for a domain-spec without macros, the name to ask, fully
+	// qualified and lower case (see queryName); "" when the spec has
+	// macros, or names no valid DNS name.
+	query string
 }
 
 // record is a parsed SPF record.
@@ -55,9 +59,9 @@ func parseRecord(txt string) (*record, error) {
 			return nil, fmt.Errorf("octet 0x%02x at offset %d (RFC 7208 §3.1: 7-bit ASCII, terms separated by spaces)", c, i)
 		}
 	}
-	rec := &record{raw: txt}
+	rec := &record{raw: txt, terms: make([]term, 0, strings.Count(txt, " "))}
 	var redirects, exps int
-	for _, field := range strings.Split(txt[6:], " ") {
+	for field := range strings.SplitSeq(txt[6:], " ") {
 		if field == "" {
 			continue // RFC 7208 §4.6.1: 1*SP between terms, *SP at the end
 		}
@@ -82,6 +86,17 @@ func parseRecord(txt string) (*record, error) {
 
 // parseTerm parses one directive or modifier (RFC 7208 §4.6.1, §5, §6).
 func parseTerm(s string) (term, error) {
+	t, err := parseTermSyntax(s)
+	if err == nil && t.value != "" && strings.IndexByte(t.value, '%') < 0 {
+		switch t.name {
+		case "include", "exists", "a", "mx", "ptr", "redirect":
+			t.query, _ = queryName(t.value)
+		}
+	}
+	return t, err
+}
+
+func parseTermSyntax(s string) (term, error) {
 	t := term{raw: s}
 	// A modifier is a name followed by "=" before any ":" or "/" (§4.6.1):
 	// name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ).

@@ -108,11 +108,11 @@ func TestParseTerms(t *testing.T) {
 	}
 	want := []term{
 		{raw: "+a", qual: '+', name: "a", cidr4: 32, cidr6: 128},
-		{raw: "-MX:Example.org/24", qual: '-', name: "mx", value: "Example.org", cidr4: 24, cidr6: 128},
-		{raw: "~include:_spf.example.org", qual: '~', name: "include", value: "_spf.example.org"},
+		{raw: "-MX:Example.org/24", qual: '-', name: "mx", value: "Example.org", cidr4: 24, cidr6: 128, query: "example.org."},
+		{raw: "~include:_spf.example.org", qual: '~', name: "include", value: "_spf.example.org", query: "_spf.example.org."},
 		{raw: "?all", qual: '?', name: "all"},
 		{raw: "ip4:192.0.2.1", qual: '+', name: "ip4", value: "192.0.2.1", net: netip.MustParsePrefix("192.0.2.1/32")},
-		{raw: "Redirect=x.example", name: "redirect", value: "x.example", modifier: true},
+		{raw: "Redirect=x.example", name: "redirect", value: "x.example", modifier: true, query: "x.example."},
 		{raw: "exp=e.example", name: "exp", value: "e.example", modifier: true},
 		{raw: "foo=bar", name: "foo", value: "bar", modifier: true},
 	}

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
@@ -237,8 +238,12 @@ func checkDomain(d string) error {
 	if strings.HasPrefix(d, "[") {
 		return errors.New("an address literal")
 	}
-	if _, err := netip.ParseAddr(d); err == nil {
-		return errors.New("an IP address")
+	// Only a name ending in a digit or holding ":" can be an address;
+	// asking the others would only make an error value.
+	if d != "" && (isDigit(d[len(d)-1]) || strings.IndexByte(d, ':') >= 0) {
+		if _, err := netip.ParseAddr(d); err == nil {
+			return errors.New("an IP address")
+		}
 	}
 	if err := resolver.CheckName(d); err != nil {
 		return err
@@ -284,13 +289,16 @@ func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, loc
 		}
 		e.records = opts.Records
 	}
-	o := e.checkHost(res.Domain)
+	q, valid := queryName(res.Domain)
+	o, _ := e.nested(q, valid)
 	res.Status = o.status
 	res.Record = o.record
 	res.Permissive = o.permissive
 	switch o.status {
 	case StatusPass, StatusFail, StatusSoftfail, StatusNeutral:
 		if len(o.path) > 0 {
+			// checkHost builds the path from the matching term up.
+			slices.Reverse(o.path)
 			res.Path = o.path
 			res.Mechanism = o.path[0].Term
 		}
@@ -324,17 +332,32 @@ func errReason(err error) string {
 
 // matchReason explains a pass, fail, softfail or neutral.
 func matchReason(ip netip.Addr, r Result) string {
+	var b strings.Builder
+	b.Grow(128)
 	if r.Mechanism == "" || len(r.Path) == 0 {
 		if r.Status == StatusNeutral {
-			return fmt.Sprintf("no term of %s's record matched %s (default neutral, RFC 7208 §4.7)", r.Domain, ip)
+			b.WriteString("no term of ")
+			b.WriteString(r.Domain)
+			b.WriteString("'s record matched ")
+			b.WriteString(ip.String())
+			b.WriteString(" (default neutral, RFC 7208 §4.7)")
+			return b.String()
 		}
 		return fmt.Sprintf("%s's record gives %s for %s", r.Domain, r.Status, ip)
 	}
 	last := r.Path[len(r.Path)-1]
-	if len(r.Path) == 1 {
-		return fmt.Sprintf("%s matched %s in %s's record", ip, last.Term, last.Domain)
+	var buf [64]byte
+	b.Write(ip.AppendTo(buf[:0]))
+	b.WriteString(" matched ")
+	b.WriteString(last.Term)
+	b.WriteString(" in ")
+	b.WriteString(last.Domain)
+	b.WriteString("'s record")
+	if len(r.Path) > 1 {
+		b.WriteString(", reached through ")
+		b.WriteString(r.Mechanism)
 	}
-	return fmt.Sprintf("%s matched %s in %s's record, reached through %s", ip, last.Term, last.Domain, r.Mechanism)
+	return b.String()
 }
 
 // AuthResult renders r as an RFC 8601 spf method result, with
