@@ -168,6 +168,10 @@ func FuzzCheck(f *testing.F) {
 	f.Add("v=spf1 exists:%{l}.%{h}.%{i}.fuzz.example ?all", "a\x00b@fuzz.example", "x\x00y")
 	f.Add("v=spf1 redirect=%{d}.fuzz.example", "@fuzz.example", "")
 	f.Add("v=spf1 ptr:%{d} a:%{o} -all", "<>", "fuzz.example")
+	f.Add("v=spf1 exists:%{p}.%{L2r-+}.%{S}.%{d9r} mx/24//64 ~all", "a-b+c@fuzz.example", "helo.fuzz.example")
+	f.Add("v=spf1 ptr exp=%{d}.x redirect=inc.fuzz.example", "x@fuzz.example", "Helo.Fuzz.Example.")
+	f.Add("v=spf1 a:slow.fuzz.example include:%{l}.fuzz.example", "inc@fuzz.example", "h")
+	cache := &RecordCache{Size: 64}
 	f.Fuzz(func(t *testing.T, record, mailFrom, helo string) {
 		z := resolver.NewZone()
 		hdr := func(name string, typ uint16) dns.RR_Header {
@@ -176,6 +180,8 @@ func FuzzCheck(f *testing.F) {
 		z.Add(&dns.TXT{Hdr: hdr("fuzz.example.", dns.TypeTXT), Txt: []string{record}})
 		z.Add(&dns.TXT{Hdr: hdr("inc.fuzz.example.", dns.TypeTXT), Txt: []string{"v=spf1 include:fuzz.example"}})
 		z.Add(&dns.A{Hdr: hdr("helo.fuzz.example.", dns.TypeA), A: []byte{192, 0, 2, 1}})
+		z.Add(&dns.MX{Hdr: hdr("fuzz.example.", dns.TypeMX), Preference: 10, Mx: "helo.fuzz.example."})
+		z.Add(&dns.PTR{Hdr: hdr("1.2.0.192.in-addr.arpa.", dns.TypePTR), Ptr: "helo.fuzz.example."})
 		z.SetFault("slow.fuzz.example.", resolver.FaultTimeout)
 		z.Timeout = 1
 		res := Check(context.Background(), z, netip.MustParseAddr("192.0.2.1"), helo, mailFrom, nil)
@@ -191,5 +197,9 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("temperror cause %v", res.Err)
 		}
 		_ = res.AuthResult()
+		// Parsed records from a cache give the same result.
+		if c := Check(context.Background(), z, netip.MustParseAddr("192.0.2.1"), helo, mailFrom, &Options{Records: cache}); c.Status != res.Status || c.Mechanism != res.Mechanism {
+			t.Fatalf("with a RecordCache %s %q, without %s %q", c.Status, c.Mechanism, res.Status, res.Mechanism)
+		}
 	})
 }
