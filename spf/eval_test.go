@@ -160,6 +160,8 @@ incperm         IN TXT  "v=spf1 include:two.eval.example -all"
 two             IN TXT  "v=spf1 -all"
 two             IN TXT  "v=spf1 +all"
 incmacro        IN TXT  "v=spf1 include:%{l}.eval.example -all"
+; a macro letter that does not exist.
+badmacro        IN TXT  "v=spf1 a:%{x}.example.com -all"
 ; exp= is checked, never followed.
 exp             IN TXT  "v=spf1 -all exp=explain.%{d}"
 ; the HELO identity and its macro.
@@ -261,6 +263,9 @@ func TestEvaluate(t *testing.T) {
 		{name: "redirect counts as a lookup", ip: "192.0.2.3", mailFrom: "a@redir10.eval.example", status: StatusPass},
 		{name: "redirect over the limit", ip: "192.0.2.3", mailFrom: "a@redir10.eval.example", opts: &Options{MaxLookups: 9},
 			status: StatusPermerror, err: ErrLookupLimit},
+		// A bad macro is a syntax error of the record (RFC 7208 §7.1).
+		{name: "bad macro is ErrMacro", ip: "192.0.2.3", mailFrom: "a@badmacro.eval.example", status: StatusPermerror, err: ErrMacro},
+		{name: "bad macro is ErrSyntax", ip: "192.0.2.3", mailFrom: "a@badmacro.eval.example", status: StatusPermerror, err: ErrSyntax},
 		// exp= does not change the result.
 		{name: "exp ignored", ip: "192.0.2.3", mailFrom: "a@exp.eval.example", status: StatusFail,
 			path: []Step{{"exp.eval.example", "-all"}}},
