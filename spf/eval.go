@@ -43,7 +43,8 @@ type evaluator struct {
 	// The client's PTR names, asked at most once per check (for the ptr
 	// mechanism and the p macro).
 	ptrDone bool
-	ptrs    []string
+	ptrs    []string // the valid names among the first 10
+	ptrVoid bool     // the answer held no PTR record
 	ptrErr  error
 }
 
@@ -415,8 +416,9 @@ func (e *evaluator) mx(q string, valid bool, bits int) (bool, error) {
 	return false, nil
 }
 
-// ptrNames returns the client's valid PTR names as queryName returns
-// them, at most 10 (RFC 7208 §4.6.4), asked once per check.
+// ptrNames returns the valid names among the client's first 10 PTR
+// records (RFC 7208 §4.6.4), as queryName returns them, asked once per
+// check.
 func (e *evaluator) ptrNames() ([]string, error) {
 	if e.ptrDone {
 		return e.ptrs, e.ptrErr
@@ -427,20 +429,20 @@ func (e *evaluator) ptrNames() ([]string, error) {
 		e.ptrErr = err
 		return nil, err
 	}
+	seen := 0
 	for _, rr := range ans.Records {
 		p, ok := rr.(*dns.PTR)
 		if !ok {
 			continue
 		}
-		n, ok := queryName(p.Ptr)
-		if !ok {
-			continue // no name to validate
+		if seen++; seen > maxPTRNames {
+			break // RFC 7208 §4.6.4: the others MUST be ignored
 		}
-		e.ptrs = append(e.ptrs, n)
-		if len(e.ptrs) == maxPTRNames {
-			break
+		if n, ok := queryName(p.Ptr); ok {
+			e.ptrs = append(e.ptrs, n)
 		}
 	}
+	e.ptrVoid = seen == 0
 	return e.ptrs, nil
 }
 
@@ -464,7 +466,7 @@ func (e *evaluator) ptr(target string, valid bool) (bool, error) {
 		}
 		return false, nil
 	}
-	if len(names) == 0 {
+	if e.ptrVoid {
 		return false, e.void()
 	}
 	for _, n := range names {
