@@ -65,8 +65,10 @@ func parseRecord(txt string) (*record, error) {
 		if field == "" {
 			continue // RFC 7208 §4.6.1: 1*SP between terms, *SP at the end
 		}
-		t, err := parseTerm(field)
-		if err != nil {
+		// Parsed in place: a term is large enough for copies to show.
+		rec.terms = append(rec.terms, term{})
+		t := &rec.terms[len(rec.terms)-1]
+		if err := parseTerm(t, field); err != nil {
 			return nil, fmt.Errorf("term %q: %w", field, err)
 		}
 		switch {
@@ -75,7 +77,6 @@ func parseRecord(txt string) (*record, error) {
 		case t.modifier && t.name == "exp":
 			exps++
 		}
-		rec.terms = append(rec.terms, t)
 	}
 	// RFC 7208 §6: redirect= and exp= MUST NOT appear more than once.
 	if redirects > 1 || exps > 1 {
@@ -84,20 +85,21 @@ func parseRecord(txt string) (*record, error) {
 	return rec, nil
 }
 
-// parseTerm parses one directive or modifier (RFC 7208 §4.6.1, §5, §6).
-func parseTerm(s string) (term, error) {
-	t, err := parseTermSyntax(s)
+// parseTerm parses one directive or modifier (RFC 7208 §4.6.1, §5, §6)
+// into t.
+func parseTerm(t *term, s string) error {
+	err := parseTermSyntax(t, s)
 	if err == nil && t.value != "" && strings.IndexByte(t.value, '%') < 0 {
 		switch t.name {
 		case "include", "exists", "a", "mx", "ptr", "redirect":
 			t.query, _ = queryName(t.value)
 		}
 	}
-	return t, err
+	return err
 }
 
-func parseTermSyntax(s string) (term, error) {
-	t := term{raw: s}
+func parseTermSyntax(t *term, s string) error {
+	*t = term{raw: s}
 	// A modifier is a name followed by "=" before any ":" or "/" (§4.6.1):
 	// name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ).
 	if n := modifierName(s); n != "" {
@@ -110,16 +112,16 @@ func parseTermSyntax(s string) (term, error) {
 			// domain-spec; an empty or malformed domain-spec is a syntax
 			// error, not an unknown modifier (errata 4350 / test suite).
 			if err := checkDomainSpec(t.value); err != nil {
-				return t, err
+				return err
 			}
 		default:
 			// RFC 7208 §6: unknown modifiers are ignored, but must still be
 			// name "=" macro-string.
 			if _, err := checkMacroString(t.value, true); err != nil {
-				return t, err
+				return err
 			}
 		}
-		return t, nil
+		return nil
 	}
 
 	t.qual = '+'
@@ -138,82 +140,82 @@ func parseTermSyntax(s string) (term, error) {
 	switch t.name {
 	case "all":
 		if rest != "" {
-			return t, fmt.Errorf("all takes no argument")
+			return fmt.Errorf("all takes no argument")
 		}
 	case "include", "exists":
 		// include = "include" ":" domain-spec; exists = "exists" ":" domain-spec
 		if !strings.HasPrefix(rest, ":") {
-			return t, fmt.Errorf("%s needs \":\" domain-spec", t.name)
+			return fmt.Errorf("%s needs \":\" domain-spec", t.name)
 		}
 		t.value = rest[1:]
 		if err := checkDomainSpec(t.value); err != nil {
-			return t, err
+			return err
 		}
 	case "a", "mx":
 		// a = "a" [ ":" domain-spec ] [ dual-cidr-length ]
 		spec, c4, c6, err := splitDualCIDR(rest)
 		t.cidr4, t.cidr6 = c4, c6
 		if err != nil {
-			return t, err
+			return err
 		}
 		if spec != "" {
 			if !strings.HasPrefix(spec, ":") {
-				return t, fmt.Errorf("unexpected %q", spec)
+				return fmt.Errorf("unexpected %q", spec)
 			}
 			t.value = spec[1:]
 			if err := checkDomainSpec(t.value); err != nil {
-				return t, err
+				return err
 			}
 		}
 	case "ptr":
 		// ptr = "ptr" [ ":" domain-spec ]
 		if rest != "" {
 			if !strings.HasPrefix(rest, ":") {
-				return t, fmt.Errorf("unexpected %q", rest)
+				return fmt.Errorf("unexpected %q", rest)
 			}
 			t.value = rest[1:]
 			if err := checkDomainSpec(t.value); err != nil {
-				return t, err
+				return err
 			}
 		}
 	case "ip4", "ip6":
 		// ip4 = "ip4" ":" ip4-network [ ip4-cidr-length ]
 		if !strings.HasPrefix(rest, ":") {
-			return t, fmt.Errorf("%s needs \":\" address", t.name)
+			return fmt.Errorf("%s needs \":\" address", t.name)
 		}
 		addr, bits, hasBits := strings.Cut(rest[1:], "/")
 		ip, err := netip.ParseAddr(addr)
 		if err != nil || ip.Zone() != "" {
-			return t, fmt.Errorf("invalid address %q", addr)
+			return fmt.Errorf("invalid address %q", addr)
 		}
 		max := 32
 		if t.name == "ip4" {
 			// ip4-network is a dotted quad without leading zeros, which
 			// netip.ParseAddr enforces.
 			if !ip.Is4() {
-				return t, fmt.Errorf("%q is not an IPv4 address", addr)
+				return fmt.Errorf("%q is not an IPv4 address", addr)
 			}
 		} else {
 			// ip6-network as per RFC 4291 §2.2, which includes the mixed
 			// form ::ffff:192.0.2.1 but not a bare dotted quad.
 			if !ip.Is6() {
-				return t, fmt.Errorf("%q is not an IPv6 address", addr)
+				return fmt.Errorf("%q is not an IPv6 address", addr)
 			}
 			max = 128
 		}
 		n := max
 		if hasBits {
 			if n, err = cidrLength(bits, max); err != nil {
-				return t, err
+				return err
 			}
 		}
 		t.value = rest[1:]
 		t.net = netip.PrefixFrom(ip, n).Masked()
 	default:
 		// RFC 7208 §5: an unknown mechanism is a syntax error.
-		return t, fmt.Errorf("unknown mechanism %q", name)
+		return fmt.Errorf("unknown mechanism %q", name)
 	}
-	return t, nil
+	return nil
 }
 
 // modifierName returns the name of a modifier term, or "" if s is not one.
