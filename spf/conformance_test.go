@@ -42,26 +42,17 @@ func skipped() map[string]map[string]string {
 }
 
 // commonSkips are the cases the RFC 7208 and RFC 4408 suites share that
-// this package does not pass, none of them because RFC 7208 changed the
-// expected result.
+// this package does not pass. The one left is a choice of the resolver
+// package, not of the evaluator.
 func commonSkips() map[string]string {
 	return map[string]string{
-		// blitiri/spf v1.6.0 parses a and mx with a regular expression that
-		// takes "/" for the start of a CIDR length, and refuses "/" in any
-		// expanded name; the record passes our grammar check and then fails in
-		// blitiri with "invalid mask". No real record uses such names.
-		"a-colon-domain":            "blitiri/spf refuses \"/\" inside an a: domain-spec (RFC 7208 §7.1 allows any visible character)",
-		"a-colon-domain-ip4mapped":  "blitiri/spf refuses \"/\" inside an a: domain-spec (RFC 7208 §7.1 allows any visible character)",
-		"mx-colon-domain":           "blitiri/spf refuses \"/\" inside an mx: domain-spec (RFC 7208 §7.1 allows any visible character)",
-		"mx-colon-domain-ip4mapped": "blitiri/spf refuses \"/\" inside an mx: domain-spec (RFC 7208 §7.1 allows any visible character)",
-		// The expanded name holds spaces. resolver.CheckName refuses such
-		// names for every Resolver, by design (names built from message
-		// content are never sent with spaces), so the adapter treats the name
-		// as non-existent and the a: mechanism does not match.
+		// The expanded name ("macro%percent  space%20url-space.example.com")
+		// holds spaces. resolver.CheckName refuses such names, and every
+		// Resolver (Zone, Client, System) refuses them too, by design: names
+		// built from message content are never sent with spaces, and every
+		// name asked can be written to a master file. The name is treated
+		// as non-existent, so the a: mechanism does not match.
 		"macro-mania-in-domain": "the expanded name contains spaces, which resolver.CheckName refuses; the mechanism then does not match",
-		// blitiri/spf expands %{p} to "unknown" without validating the
-		// client's PTR names (RFC 7208 §7.3 says publishers SHOULD NOT use it).
-		"p-macro-multiple": "blitiri/spf does not implement the %{p} macro (always \"unknown\")",
 	}
 }
 
@@ -248,6 +239,7 @@ func runSuite(t *testing.T, path string, skip map[string]string) {
 	t.Helper()
 	var total, passed, skippedN int
 	seen := map[string]bool{}
+	cache := &RecordCache{} // shared by the suite's checks, as by a process's
 	for _, sc := range loadSuite(t, path) {
 		z := buildZone(t, sc.ZoneData)
 		names := make([]string, 0, len(sc.Tests))
@@ -259,7 +251,7 @@ func runSuite(t *testing.T, path string, skip map[string]string) {
 			tc := sc.Tests[name]
 			seen[name] = true
 			total++
-			got, detail := runCase(t, z, tc)
+			got, detail := runCase(t, z, tc, cache)
 			ok := slices.Contains(tc.Result, string(got))
 			if reason, isSkipped := skip[name]; isSkipped {
 				skippedN++
@@ -285,9 +277,10 @@ func runSuite(t *testing.T, path string, skip map[string]string) {
 	t.Logf("%s: %d/%d passed, %d skipped, %d failed", filepath.Base(path), passed, total, skippedN, total-passed-skippedN)
 }
 
-// runCase runs one test through Check, and for a null reverse-path also
-// through CheckHELO, which must agree.
-func runCase(t *testing.T, z *resolver.Zone, tc ymlTest) (Status, string) {
+// runCase runs one test through Check, again with parsed records from
+// cache, and for a null reverse-path also through CheckHELO: all must
+// agree.
+func runCase(t *testing.T, z *resolver.Zone, tc ymlTest, cache *RecordCache) (Status, string) {
 	t.Helper()
 	ip, err := netip.ParseAddr(tc.Host)
 	if err != nil {
@@ -298,6 +291,9 @@ func runCase(t *testing.T, z *resolver.Zone, tc ymlTest) (Status, string) {
 	res := Check(ctx, z, ip, tc.Helo, tc.MailFrom, nil)
 	detail := fmt.Sprintf("domain=%q mechanism=%q record=%q reason=%q err=%v", res.Domain, res.Mechanism, res.Record, res.Reason, res.Err)
 	checkInvariants(t, res)
+	if c := Check(ctx, z, ip, tc.Helo, tc.MailFrom, &Options{Records: cache}); c.Status != res.Status || c.Mechanism != res.Mechanism {
+		t.Errorf("with a RecordCache: %s %q, without: %s %q", c.Status, c.Mechanism, res.Status, res.Mechanism)
+	}
 	if tc.MailFrom == "" {
 		if res.Identity != IdentityHelo {
 			t.Errorf("null reverse-path: identity %q, want helo", res.Identity)

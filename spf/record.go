@@ -15,6 +15,15 @@ type term struct {
 	name     string // lower case: "all", "include", ..., "redirect", "exp" or an unknown modifier's name
 	value    string // after ':' or '=', CIDR lengths removed; "" when absent
 	modifier bool
+	// net is the network of ip4 and ip6, parsed once with the record.
+	net netip.Prefix
+	// cidr4 and cidr6 are the prefix lengths of a and mx (RFC 7208 §5.6),
+	// 32 and 128 when not written.
+	cidr4, cidr6 int
+	// query is, for a domain-spec without macros, the name to ask, fully
+	// qualified and lower case (see queryName); "" when the spec has
+	// macros, or names no valid DNS name.
+	query string
 }
 
 // record is a parsed SPF record.
@@ -35,9 +44,10 @@ func isSPF(txt string) bool {
 // before anything of it is evaluated. RFC 7208 §4.6: "If there are any
 // syntax errors anywhere in the record, check_host() returns immediately
 // with the result "permerror", without further interpretation or
-// evaluation." blitiri/spf stops at the first match and does not see errors
-// behind it, nor several of the finer rules below, so the record is judged
-// here first. The error describes the fault; callers wrap ErrSyntax.
+// evaluation." So the record is judged whole, errors behind the term that
+// would match included, and what evaluation needs (networks, CIDR
+// lengths) is parsed here once. The error describes the fault; callers
+// wrap ErrSyntax.
 func parseRecord(txt string) (*record, error) {
 	if !isSPF(txt) {
 		return nil, errors.New("not an SPF record")
@@ -49,14 +59,16 @@ func parseRecord(txt string) (*record, error) {
 			return nil, fmt.Errorf("octet 0x%02x at offset %d (RFC 7208 §3.1: 7-bit ASCII, terms separated by spaces)", c, i)
 		}
 	}
-	rec := &record{raw: txt}
+	rec := &record{raw: txt, terms: make([]term, 0, strings.Count(txt, " "))}
 	var redirects, exps int
-	for _, field := range strings.Split(txt[6:], " ") {
+	for field := range strings.SplitSeq(txt[6:], " ") {
 		if field == "" {
 			continue // RFC 7208 §4.6.1: 1*SP between terms, *SP at the end
 		}
-		t, err := parseTerm(field)
-		if err != nil {
+		// Parsed in place: a term is large enough for copies to show.
+		rec.terms = append(rec.terms, term{})
+		t := &rec.terms[len(rec.terms)-1]
+		if err := parseTerm(t, field); err != nil {
 			return nil, fmt.Errorf("term %q: %w", field, err)
 		}
 		switch {
@@ -65,7 +77,6 @@ func parseRecord(txt string) (*record, error) {
 		case t.modifier && t.name == "exp":
 			exps++
 		}
-		rec.terms = append(rec.terms, t)
 	}
 	// RFC 7208 §6: redirect= and exp= MUST NOT appear more than once.
 	if redirects > 1 || exps > 1 {
@@ -74,9 +85,21 @@ func parseRecord(txt string) (*record, error) {
 	return rec, nil
 }
 
-// parseTerm parses one directive or modifier (RFC 7208 §4.6.1, §5, §6).
-func parseTerm(s string) (term, error) {
-	t := term{raw: s}
+// parseTerm parses one directive or modifier (RFC 7208 §4.6.1, §5, §6)
+// into t.
+func parseTerm(t *term, s string) error {
+	err := parseTermSyntax(t, s)
+	if err == nil && t.value != "" && strings.IndexByte(t.value, '%') < 0 {
+		switch t.name {
+		case "include", "exists", "a", "mx", "ptr", "redirect":
+			t.query, _ = queryName(t.value)
+		}
+	}
+	return err
+}
+
+func parseTermSyntax(t *term, s string) error {
+	*t = term{raw: s}
 	// A modifier is a name followed by "=" before any ":" or "/" (§4.6.1):
 	// name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ).
 	if n := modifierName(s); n != "" {
@@ -89,16 +112,16 @@ func parseTerm(s string) (term, error) {
 			// domain-spec; an empty or malformed domain-spec is a syntax
 			// error, not an unknown modifier (errata 4350 / test suite).
 			if err := checkDomainSpec(t.value); err != nil {
-				return t, err
+				return err
 			}
 		default:
 			// RFC 7208 §6: unknown modifiers are ignored, but must still be
 			// name "=" macro-string.
 			if _, err := checkMacroString(t.value, true); err != nil {
-				return t, err
+				return err
 			}
 		}
-		return t, nil
+		return nil
 	}
 
 	t.qual = '+'
@@ -117,79 +140,82 @@ func parseTerm(s string) (term, error) {
 	switch t.name {
 	case "all":
 		if rest != "" {
-			return t, fmt.Errorf("all takes no argument")
+			return fmt.Errorf("all takes no argument")
 		}
 	case "include", "exists":
 		// include = "include" ":" domain-spec; exists = "exists" ":" domain-spec
 		if !strings.HasPrefix(rest, ":") {
-			return t, fmt.Errorf("%s needs \":\" domain-spec", t.name)
+			return fmt.Errorf("%s needs \":\" domain-spec", t.name)
 		}
 		t.value = rest[1:]
 		if err := checkDomainSpec(t.value); err != nil {
-			return t, err
+			return err
 		}
 	case "a", "mx":
 		// a = "a" [ ":" domain-spec ] [ dual-cidr-length ]
-		spec, err := splitDualCIDR(rest)
+		spec, c4, c6, err := splitDualCIDR(rest)
+		t.cidr4, t.cidr6 = c4, c6
 		if err != nil {
-			return t, err
+			return err
 		}
 		if spec != "" {
 			if !strings.HasPrefix(spec, ":") {
-				return t, fmt.Errorf("unexpected %q", spec)
+				return fmt.Errorf("unexpected %q", spec)
 			}
 			t.value = spec[1:]
 			if err := checkDomainSpec(t.value); err != nil {
-				return t, err
+				return err
 			}
 		}
 	case "ptr":
 		// ptr = "ptr" [ ":" domain-spec ]
 		if rest != "" {
 			if !strings.HasPrefix(rest, ":") {
-				return t, fmt.Errorf("unexpected %q", rest)
+				return fmt.Errorf("unexpected %q", rest)
 			}
 			t.value = rest[1:]
 			if err := checkDomainSpec(t.value); err != nil {
-				return t, err
+				return err
 			}
 		}
 	case "ip4", "ip6":
 		// ip4 = "ip4" ":" ip4-network [ ip4-cidr-length ]
 		if !strings.HasPrefix(rest, ":") {
-			return t, fmt.Errorf("%s needs \":\" address", t.name)
+			return fmt.Errorf("%s needs \":\" address", t.name)
 		}
 		addr, bits, hasBits := strings.Cut(rest[1:], "/")
 		ip, err := netip.ParseAddr(addr)
 		if err != nil || ip.Zone() != "" {
-			return t, fmt.Errorf("invalid address %q", addr)
+			return fmt.Errorf("invalid address %q", addr)
 		}
 		max := 32
 		if t.name == "ip4" {
 			// ip4-network is a dotted quad without leading zeros, which
 			// netip.ParseAddr enforces.
 			if !ip.Is4() {
-				return t, fmt.Errorf("%q is not an IPv4 address", addr)
+				return fmt.Errorf("%q is not an IPv4 address", addr)
 			}
 		} else {
 			// ip6-network as per RFC 4291 §2.2, which includes the mixed
 			// form ::ffff:192.0.2.1 but not a bare dotted quad.
 			if !ip.Is6() {
-				return t, fmt.Errorf("%q is not an IPv6 address", addr)
+				return fmt.Errorf("%q is not an IPv6 address", addr)
 			}
 			max = 128
 		}
+		n := max
 		if hasBits {
-			if _, err := cidrLength(bits, max); err != nil {
-				return t, err
+			if n, err = cidrLength(bits, max); err != nil {
+				return err
 			}
 		}
 		t.value = rest[1:]
+		t.net = netip.PrefixFrom(ip, n).Masked()
 	default:
 		// RFC 7208 §5: an unknown mechanism is a syntax error.
-		return t, fmt.Errorf("unknown mechanism %q", name)
+		return fmt.Errorf("unknown mechanism %q", name)
 	}
-	return t, nil
+	return nil
 }
 
 // modifierName returns the name of a modifier term, or "" if s is not one.
@@ -212,25 +238,27 @@ func modifierName(s string) string {
 
 // splitDualCIDR removes a trailing dual-cidr-length from the argument of a
 // or mx (RFC 7208 §5.6: [ "/" ip4-cidr ] [ "//" ip6-cidr ]) and returns
-// what precedes it. A domain-spec may itself contain "/" (a macro-literal),
-// but its domain-end cannot, so the lengths are taken from the end.
-func splitDualCIDR(s string) (string, error) {
+// what precedes it and the two lengths (32 and 128 when absent). A
+// domain-spec may itself contain "/" (a macro-literal), but its domain-end
+// cannot, so the lengths are taken from the end.
+func splitDualCIDR(s string) (spec string, cidr4, cidr6 int, err error) {
+	cidr4, cidr6 = 32, 128
 	if i := strings.LastIndex(s, "//"); i >= 0 && allDigits(s[i+2:]) {
-		if _, err := cidrLength(s[i+2:], 128); err != nil {
-			return "", err
+		if cidr6, err = cidrLength(s[i+2:], 128); err != nil {
+			return "", 0, 0, err
 		}
 		s = s[:i]
 	}
 	if i := strings.LastIndexByte(s, '/'); i >= 0 && allDigits(s[i+1:]) {
-		if _, err := cidrLength(s[i+1:], 32); err != nil {
-			return "", err
+		if cidr4, err = cidrLength(s[i+1:], 32); err != nil {
+			return "", 0, 0, err
 		}
 		s = s[:i]
 	}
 	if strings.HasPrefix(s, "/") {
-		return "", fmt.Errorf("invalid CIDR length %q", s)
+		return "", 0, 0, fmt.Errorf("invalid CIDR length %q", s)
 	}
-	return s, nil
+	return s, cidr4, cidr6, nil
 }
 
 // cidrLength parses a prefix length: "0" / %x31-39 0*2DIGIT, at most max
@@ -299,7 +327,7 @@ func checkMacroString(s string, explain bool) (endsInMacro bool, err error) {
 			continue
 		}
 		if i+1 >= len(s) {
-			return false, fmt.Errorf("unterminated macro in %q", s)
+			return false, fmt.Errorf("%w: unterminated in %q", ErrMacro, s)
 		}
 		switch s[i+1] {
 		case '%', '_', '-':
@@ -307,14 +335,14 @@ func checkMacroString(s string, explain bool) (endsInMacro bool, err error) {
 		case '{':
 			j := strings.IndexByte(s[i:], '}')
 			if j < 0 {
-				return false, fmt.Errorf("unterminated macro in %q", s)
+				return false, fmt.Errorf("%w: unterminated in %q", ErrMacro, s)
 			}
 			if err := checkMacroBody(s[i+2:i+j], explain); err != nil {
 				return false, err
 			}
 			i += j + 1
 		default:
-			return false, fmt.Errorf("invalid macro %q", s[i:i+2])
+			return false, fmt.Errorf("%w: %q", ErrMacro, s[i:i+2])
 		}
 		endsInMacro = true
 	}
@@ -327,16 +355,16 @@ func checkMacroString(s string, explain bool) (endsInMacro bool, err error) {
 //	transformers = *DIGIT [ "r" ]
 func checkMacroBody(b string, explain bool) error {
 	if b == "" {
-		return fmt.Errorf("empty macro")
+		return fmt.Errorf("%w: empty", ErrMacro)
 	}
 	switch lower(b[0]) {
 	case 's', 'l', 'o', 'd', 'i', 'p', 'h', 'v':
 	case 'c', 'r', 't':
 		if !explain {
-			return fmt.Errorf("macro letter %q is allowed only in explanation text (RFC 7208 §7.1)", b[0])
+			return fmt.Errorf("%w: letter %q is allowed only in explanation text (RFC 7208 §7.1)", ErrMacro, b[0])
 		}
 	default:
-		return fmt.Errorf("invalid macro letter %q", b[0])
+		return fmt.Errorf("%w: unknown letter %q", ErrMacro, b[0])
 	}
 	i := 1
 	for i < len(b) && isDigit(b[i]) {
@@ -345,7 +373,7 @@ func checkMacroBody(b string, explain bool) error {
 	// RFC 7208 §7.1: a digit transformer, if given, is nonzero.
 	if digits := b[1:i]; digits != "" {
 		if n, err := strconv.Atoi(digits); err != nil || n == 0 {
-			return fmt.Errorf("invalid digit transformer %q", digits)
+			return fmt.Errorf("%w: invalid digit transformer %q", ErrMacro, digits)
 		}
 	}
 	if i < len(b) && lower(b[i]) == 'r' {
@@ -353,7 +381,7 @@ func checkMacroBody(b string, explain bool) error {
 	}
 	for ; i < len(b); i++ {
 		if !strings.ContainsRune(".-+,/_=", rune(b[i])) {
-			return fmt.Errorf("invalid macro delimiter %q", b[i])
+			return fmt.Errorf("%w: invalid delimiter %q", ErrMacro, b[i])
 		}
 	}
 	return nil
@@ -407,21 +435,6 @@ func (r *record) modifier(name string) *term {
 		}
 	}
 	return nil
-}
-
-// written returns the term as written whose text, without its qualifier,
-// is field: how blitiri/spf names a term in its trace.
-func (r *record) written(field string) string {
-	for _, t := range r.terms {
-		bare := t.raw
-		if !t.modifier && t.raw != "" && strings.IndexByte("+-~?", t.raw[0]) >= 0 {
-			bare = t.raw[1:]
-		}
-		if bare == field || (t.name == "all" && strings.EqualFold(field, "all") && !t.modifier) {
-			return t.raw
-		}
-	}
-	return field
 }
 
 func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	blitiri "blitiri.com.ar/go/spf"
 	"github.com/miekg/dns"
 
 	"github.com/mailtrust/mailtrust/resolver"
@@ -108,12 +107,12 @@ func TestParseTerms(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []term{
-		{raw: "+a", qual: '+', name: "a"},
-		{raw: "-MX:Example.org/24", qual: '-', name: "mx", value: "Example.org"},
-		{raw: "~include:_spf.example.org", qual: '~', name: "include", value: "_spf.example.org"},
+		{raw: "+a", qual: '+', name: "a", cidr4: 32, cidr6: 128},
+		{raw: "-MX:Example.org/24", qual: '-', name: "mx", value: "Example.org", cidr4: 24, cidr6: 128, query: "example.org."},
+		{raw: "~include:_spf.example.org", qual: '~', name: "include", value: "_spf.example.org", query: "_spf.example.org."},
 		{raw: "?all", qual: '?', name: "all"},
-		{raw: "ip4:192.0.2.1", qual: '+', name: "ip4", value: "192.0.2.1"},
-		{raw: "Redirect=x.example", name: "redirect", value: "x.example", modifier: true},
+		{raw: "ip4:192.0.2.1", qual: '+', name: "ip4", value: "192.0.2.1", net: netip.MustParsePrefix("192.0.2.1/32")},
+		{raw: "Redirect=x.example", name: "redirect", value: "x.example", modifier: true, query: "x.example."},
 		{raw: "exp=e.example", name: "exp", value: "e.example", modifier: true},
 		{raw: "foo=bar", name: "foo", value: "bar", modifier: true},
 	}
@@ -125,79 +124,6 @@ func TestParseTerms(t *testing.T) {
 	}
 	if r := rec.modifier("redirect"); r == nil || r.value != "x.example" {
 		t.Errorf("modifier(redirect) = %+v", r)
-	}
-	for field, written := range map[string]string{
-		"all": "?all", "ALL": "?all", "MX:Example.org/24": "-MX:Example.org/24",
-		"include:_spf.example.org": "~include:_spf.example.org", "a": "+a",
-		"Redirect=x.example": "Redirect=x.example", "nothing": "nothing",
-	} {
-		if got := rec.written(field); got != written {
-			t.Errorf("written(%q) = %q, want %q", field, got, written)
-		}
-	}
-}
-
-// TestPathFallback covers how the matching term is found when the trace
-// does not add up: only a record without include or redirect and with a
-// single term of the matching kind gives an answer.
-func TestPathFallback(t *testing.T) {
-	tests := []struct {
-		record string
-		err    error
-		want   string
-	}{
-		{"v=spf1 ip4:192.0.2.1 -all", blitiri.ErrMatchedIP, "ip4:192.0.2.1"},
-		{"v=spf1 ip4:192.0.2.1 -all", blitiri.ErrMatchedAll, "-all"},
-		{"v=spf1 ip4:192.0.2.1 ip6:2001:db8::1 -all", blitiri.ErrMatchedIP, ""},
-		{"v=spf1 a mx -all", blitiri.ErrMatchedMX, "mx"},
-		{"v=spf1 include:x.example ip4:192.0.2.1 -all", blitiri.ErrMatchedIP, ""},
-		{"v=spf1 ip4:192.0.2.1 redirect=x.example", blitiri.ErrMatchedIP, ""},
-	}
-	for _, tc := range tests {
-		rec, err := parseRecord(tc.record)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := path(nil, rec, tc.err, "d.example")
-		got := ""
-		if len(p) == 1 {
-			got = p[0].Term
-			if p[0].Domain != "d.example" {
-				t.Errorf("%q: domain %q", tc.record, p[0].Domain)
-			}
-		} else if len(p) > 1 {
-			t.Errorf("%q: path %v", tc.record, p)
-		}
-		if got != tc.want {
-			t.Errorf("%q %v: %q, want %q", tc.record, tc.err, got, tc.want)
-		}
-	}
-}
-
-// TestTracerBroken feeds the tracer shapes it cannot follow.
-func TestTracerBroken(t *testing.T) {
-	tr := &tracer{}
-	tr.event("fallback to neutral") // an end without a start
-	if tr.done() != nil {
-		t.Error("unbalanced trace accepted")
-	}
-	tr = &tracer{}
-	tr.event("check %q %d %d", "a.example", 0, 0) // a start without an end
-	if tr.done() != nil {
-		t.Error("unfinished trace accepted")
-	}
-	tr = &tracer{}
-	tr.event("check %q %d %d", 42, 0, 0) // unexpected argument types
-	if tr.done() != nil {
-		t.Error("ill-typed trace accepted")
-	}
-	tr = &tracer{}
-	tr.event("check %q %d %d", "a.example", 0, 0)
-	tr.event("dns record %q", "v=spf1 ip4:192.0.2.1")
-	tr.event("something new %v", 1) // unknown events are ignored
-	tr.event("%q %v, %v", "ip4:192.0.2.1", blitiri.Pass, blitiri.ErrMatchedIP)
-	if f := tr.done(); f == nil || f.end != "ip4:192.0.2.1" || f.domain != "a.example" {
-		t.Errorf("done() = %+v", f)
 	}
 }
 
@@ -242,6 +168,10 @@ func FuzzCheck(f *testing.F) {
 	f.Add("v=spf1 exists:%{l}.%{h}.%{i}.fuzz.example ?all", "a\x00b@fuzz.example", "x\x00y")
 	f.Add("v=spf1 redirect=%{d}.fuzz.example", "@fuzz.example", "")
 	f.Add("v=spf1 ptr:%{d} a:%{o} -all", "<>", "fuzz.example")
+	f.Add("v=spf1 exists:%{p}.%{L2r-+}.%{S}.%{d9r} mx/24//64 ~all", "a-b+c@fuzz.example", "helo.fuzz.example")
+	f.Add("v=spf1 ptr exp=%{d}.x redirect=inc.fuzz.example", "x@fuzz.example", "Helo.Fuzz.Example.")
+	f.Add("v=spf1 a:slow.fuzz.example include:%{l}.fuzz.example", "inc@fuzz.example", "h")
+	cache := &RecordCache{Size: 64}
 	f.Fuzz(func(t *testing.T, record, mailFrom, helo string) {
 		z := resolver.NewZone()
 		hdr := func(name string, typ uint16) dns.RR_Header {
@@ -250,6 +180,8 @@ func FuzzCheck(f *testing.F) {
 		z.Add(&dns.TXT{Hdr: hdr("fuzz.example.", dns.TypeTXT), Txt: []string{record}})
 		z.Add(&dns.TXT{Hdr: hdr("inc.fuzz.example.", dns.TypeTXT), Txt: []string{"v=spf1 include:fuzz.example"}})
 		z.Add(&dns.A{Hdr: hdr("helo.fuzz.example.", dns.TypeA), A: []byte{192, 0, 2, 1}})
+		z.Add(&dns.MX{Hdr: hdr("fuzz.example.", dns.TypeMX), Preference: 10, Mx: "helo.fuzz.example."})
+		z.Add(&dns.PTR{Hdr: hdr("1.2.0.192.in-addr.arpa.", dns.TypePTR), Ptr: "helo.fuzz.example."})
 		z.SetFault("slow.fuzz.example.", resolver.FaultTimeout)
 		z.Timeout = 1
 		res := Check(context.Background(), z, netip.MustParseAddr("192.0.2.1"), helo, mailFrom, nil)
@@ -265,5 +197,9 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("temperror cause %v", res.Err)
 		}
 		_ = res.AuthResult()
+		// Parsed records from a cache give the same result.
+		if c := Check(context.Background(), z, netip.MustParseAddr("192.0.2.1"), helo, mailFrom, &Options{Records: cache}); c.Status != res.Status || c.Mechanism != res.Mechanism {
+			t.Fatalf("with a RecordCache %s %q, without %s %q", c.Status, c.Mechanism, res.Status, res.Mechanism)
+		}
 	})
 }

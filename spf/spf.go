@@ -3,41 +3,40 @@
 //
 // Check evaluates the MAIL FROM identity (RFC 7208 §2.4), falling back to
 // the HELO identity for the null reverse-path; CheckHELO evaluates the HELO
-// identity alone (§2.3). Evaluation is done by blitiri.com.ar/go/spf; this
-// package feeds it DNS through a resolver.Resolver, checks every record
-// against the RFC 7208 grammar before it is evaluated, validates the
-// identities first, and reports the outcome as a Result: an RFC 8601
-// result word, the term that decided, the record and the cause of an
-// error.
-//
-// Result.Mechanism names the term that decided, and Result.Path the way
-// to it through include and redirect. blitiri reports a match only as a
-// sentinel error of the mechanism's kind; the term is recovered from its
-// trace calls (see tracer), which belong to the blitiri version go.mod
-// pins, with a fallback to the record when they do not add up.
+// identity alone (§2.3). Both validate the identity first, then run this
+// package's own check_host() (RFC 7208 §4) over DNS asked through a
+// resolver.Resolver: every record is checked whole against the RFC 7208
+// grammar before any of it is evaluated (§4.6), then its mechanisms,
+// macros (§7), include and redirect are evaluated within the DNS lookup
+// limits of §4.6.4. The outcome is a Result: an RFC 8601 result word, the
+// term that decided and the way to it through include and redirect, the
+// record and the cause of an error. A RecordCache (Options.Records) keeps
+// parsed records across checks.
 //
 // What it does not do: it does not say whether the domain checked is the
 // author's (that is DMARC's alignment, RFC 7489), does not expand exp=
-// explanation strings, does not look at type SPF (99) records (RFC 7208
-// §3.1 retired them), and does not score: a pass is a fact, not trust.
+// explanation strings (RFC 7208 §6.2; exp= is checked and otherwise
+// ignored), does not look at type SPF (99) records (RFC 7208 §3.1 retired
+// them), and does not score: a pass is a fact, not trust.
 //
-// Known departures, all from blitiri v1.6.0 or by design: the %{p} macro
-// always expands to "unknown" (RFC 7208 §7.3 asks publishers not to use
-// it); an a or mx domain-spec holding "/" gives permerror; an expanded
-// name that is no valid DNS name (spaces, empty labels) is treated as
-// non-existent (RFC 7208 §4.8 leaves it open); and, as RFC 7208 §5.5
-// prescribes, a DNS error during ptr only makes ptr not match.
+// Choices where RFC 7208 leaves room: the %{p} macro is the validated
+// name of §7.3 (the <domain> itself, else a name below it, else any,
+// else "unknown"); an expanded name that is no valid DNS name (spaces,
+// empty labels), which resolver.CheckName refuses, is treated as
+// non-existent (§4.8 leaves it open); the ptr mechanism validates only the
+// PTR names at or below its target, which gives §5.5's result with fewer
+// questions; and, as §5.5 prescribes, a DNS error during ptr only makes
+// ptr not match.
 package spf
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
-	blitiri "blitiri.com.ar/go/spf"
 	"github.com/emersion/go-msgauth/authres"
 
 	"github.com/mailtrust/mailtrust/internal/arfield"
@@ -93,7 +92,8 @@ var (
 	// ErrTooManyMX: an mx mechanism found more than 10 MX records (RFC 7208
 	// §4.6.4).
 	ErrTooManyMX = errors.New("spf: too many MX records")
-	// ErrMacro: a macro could not be expanded (RFC 7208 §7).
+	// ErrMacro: a macro does not follow the grammar (RFC 7208 §7.1). It is
+	// found when the record is parsed, so the error wraps ErrSyntax too.
 	ErrMacro = errors.New("spf: invalid macro")
 	// ErrInvalidIP: the client IP given to Check is not an address.
 	ErrInvalidIP = errors.New("spf: invalid client IP")
@@ -114,6 +114,9 @@ type Options struct {
 	// MaxVoidLookups bounds the lookups that find nothing (NXDOMAIN or
 	// NODATA). Zero or less means 2, RFC 7208 §4.6.4's suggested default.
 	MaxVoidLookups int
+	// Records keeps parsed records across checks; nil parses every record
+	// met. Share one RecordCache between all checks of a process.
+	Records *RecordCache
 }
 
 // Step is one term on the way to the match: the record of Domain held Term.
@@ -184,14 +187,7 @@ func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, mailFr
 		local = "postmaster"
 	}
 	res.Sender = local + "@" + res.Domain
-	// blitiri takes the domain after the first "@"; a quoted local-part
-	// holding one would misdirect it, so it sees postmaster instead (only
-	// the %{l} and %{s} macros notice).
-	evalLocal := local
-	if strings.Contains(local, "@") {
-		evalLocal = "postmaster"
-	}
-	return evaluate(ctx, r, ip, helo, evalLocal+"@"+res.Domain, res, opts)
+	return evaluate(ctx, r, ip, strings.TrimSpace(helo), local, res, opts)
 }
 
 // CheckHELO evaluates the HELO identity alone (RFC 7208 §2.3), with the
@@ -209,7 +205,7 @@ func CheckHELO(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo str
 	}
 	res.Domain = domain.Normalize(helo)
 	res.Sender = "postmaster@" + res.Domain
-	return evaluate(ctx, r, ip, helo, res.Sender, res, opts)
+	return evaluate(ctx, r, ip, helo, "postmaster", res, opts)
 }
 
 // splitReversePath returns the local-part and domain of a reverse-path:
@@ -242,8 +238,12 @@ func checkDomain(d string) error {
 	if strings.HasPrefix(d, "[") {
 		return errors.New("an address literal")
 	}
-	if _, err := netip.ParseAddr(d); err == nil {
-		return errors.New("an IP address")
+	// Only a name ending in a digit or holding ":" can be an address;
+	// asking the others would only make an error value.
+	if d != "" && (isDigit(d[len(d)-1]) || strings.IndexByte(d, ':') >= 0) {
+		if _, err := netip.ParseAddr(d); err == nil {
+			return errors.New("an IP address")
+		}
 	}
 	if err := resolver.CheckName(d); err != nil {
 		return err
@@ -254,204 +254,66 @@ func checkDomain(d string) error {
 	return nil
 }
 
-// evaluate runs check_host() (RFC 7208 §4) for res.Domain.
-func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, sender string, res Result, opts *Options) Result {
+// evaluate runs check_host() (RFC 7208 §4) for res.Domain with the
+// <sender> local@res.Domain.
+func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, local string, res Result, opts *Options) Result {
 	if !ip.IsValid() {
 		res.Status = StatusPermerror
 		res.Err = ErrInvalidIP
 		res.Reason = "no valid client IP"
 		return res
 	}
-	// RFC 7208 §5: an IPv4-mapped IPv6 client is an IPv4 client.
-	ip = ip.Unmap().WithZone("")
 	if err := ctx.Err(); err != nil {
 		res.Status = StatusTemperror
 		res.Err = fmt.Errorf("%w: %w", ErrTemporary, err)
 		res.Reason = "check not started: " + err.Error()
 		return res
 	}
-	maxLookups, maxVoid := defaultMaxLookups, defaultMaxVoidLookups
-	if opts != nil && opts.MaxLookups > 0 {
-		maxLookups = opts.MaxLookups
+	e := &evaluator{
+		ctx: ctx,
+		r:   r,
+		// RFC 7208 §5: an IPv4-mapped IPv6 client is an IPv4 client.
+		ip:           ip.Unmap().WithZone(""),
+		local:        local,
+		senderDomain: res.Domain,
+		helo:         helo,
+		maxLookups:   defaultMaxLookups,
+		maxVoid:      defaultMaxVoidLookups,
 	}
-	if opts != nil && opts.MaxVoidLookups > 0 {
-		maxVoid = opts.MaxVoidLookups
-	}
-	ad := newAdapter(r, ip)
-	tr := &tracer{}
-	status, err := blitiri.CheckHostWithSender(net.IP(ip.AsSlice()), helo, sender,
-		blitiri.WithContext(ctx),
-		blitiri.WithResolver(ad),
-		blitiri.WithTraceFunc(tr.event),
-		blitiri.OverrideLookupLimit(uint(maxLookups)),
-		blitiri.OverrideVoidLookupLimit(uint(maxVoid)),
-	)
-	res.Status = Status(status)
-	top := ad.txt[res.Domain]
-	res.Record = top.record
-
-	var rec *record
-	if res.Record != "" {
-		rec, _ = parseRecord(res.Record)
-	}
-	root := tr.done()
-	if root != nil && root.domain != "" && !strings.EqualFold(strings.TrimSuffix(root.domain, "."), res.Domain) {
-		root = nil
-	}
-
-	switch res.Status {
-	case StatusPass, StatusFail, StatusSoftfail, StatusNeutral:
-		if matched(err) {
-			res.Path = path(root, rec, err, res.Domain)
-			if len(res.Path) > 0 {
-				res.Mechanism = res.Path[0].Term
-			}
+	if opts != nil {
+		if opts.MaxLookups > 0 {
+			e.maxLookups = opts.MaxLookups
 		}
-		res.Reason = matchReason(ip, res)
+		if opts.MaxVoidLookups > 0 {
+			e.maxVoid = opts.MaxVoidLookups
+		}
+		e.records = opts.Records
+	}
+	q, valid := queryName(res.Domain)
+	o, _ := e.nested(q, valid)
+	res.Status = o.status
+	res.Record = o.record
+	res.Permissive = o.permissive
+	switch o.status {
+	case StatusPass, StatusFail, StatusSoftfail, StatusNeutral:
+		if len(o.path) > 0 {
+			// checkHost builds the path from the matching term up.
+			slices.Reverse(o.path)
+			res.Path = o.path
+			res.Mechanism = o.path[0].Term
+		}
+		res.Reason = matchReason(e.ip, res)
 	case StatusNone:
-		switch {
-		case top.nxdomain:
+		if o.nxdomain {
 			res.Reason = res.Domain + " does not exist"
-		default:
+		} else {
 			res.Reason = "no SPF record at " + res.Domain
 		}
-	case StatusTemperror:
-		// RFC 7208 §5: any lookup error other than NXDOMAIN in a mechanism
-		// is a temperror, so a permanent resolver failure (a CNAME loop)
-		// met there is one too; a recursive server would have answered
-		// SERVFAIL.
-		switch {
-		case err == nil:
-			res.Err = ErrTemporary
-		case errors.Is(err, ErrTemporary):
-			res.Err = err
-		default:
-			res.Err = fmt.Errorf("%w: %w", ErrTemporary, err)
-		}
-		res.Reason = errReason(res.Err)
 	default:
-		res.Status = StatusPermerror
-		res.Err = classify(err)
-		res.Reason = errReason(res.Err)
+		res.Err = o.err
+		res.Reason = errReason(o.err)
 	}
-	res.Permissive = permissive(root, rec)
 	return res
-}
-
-// matched reports whether blitiri's error is one of its match sentinels.
-func matched(err error) bool {
-	for _, m := range []error{blitiri.ErrMatchedAll, blitiri.ErrMatchedA, blitiri.ErrMatchedIP,
-		blitiri.ErrMatchedMX, blitiri.ErrMatchedPTR, blitiri.ErrMatchedExists} {
-		if errors.Is(err, m) {
-			return true
-		}
-	}
-	return false
-}
-
-// path returns the steps from the top-level term that decided down to the
-// one that matched. From the trace when it added up; otherwise from the
-// record and blitiri's sentinel, when a single term can explain the match.
-func path(root *frame, rec *record, err error, dom string) []Step {
-	if root != nil {
-		var steps []Step
-		for f := root; f != nil && f.end != ""; f = f.via {
-			term := f.end
-			if r, _ := parseRecord(f.record); r != nil {
-				term = r.written(f.end)
-			}
-			steps = append(steps, Step{Domain: strings.TrimSuffix(strings.ToLower(f.domain), "."), Term: term})
-		}
-		if len(steps) > 0 {
-			return steps
-		}
-	}
-	if rec == nil {
-		return nil
-	}
-	// Fallback: only unambiguous when the record has no include or
-	// redirect and exactly one term of the matching kind.
-	kinds := map[error][]string{
-		blitiri.ErrMatchedAll:    {"all"},
-		blitiri.ErrMatchedA:      {"a"},
-		blitiri.ErrMatchedIP:     {"ip4", "ip6"},
-		blitiri.ErrMatchedMX:     {"mx"},
-		blitiri.ErrMatchedPTR:    {"ptr"},
-		blitiri.ErrMatchedExists: {"exists"},
-	}
-	var names []string
-	for sentinel, n := range kinds {
-		if errors.Is(err, sentinel) {
-			names = n
-		}
-	}
-	var found *term
-	for i := range rec.terms {
-		t := &rec.terms[i]
-		if t.name == "include" || (t.modifier && t.name == "redirect") {
-			return nil
-		}
-		for _, n := range names {
-			if !t.modifier && t.name == n {
-				if found != nil {
-					return nil
-				}
-				found = t
-			}
-		}
-	}
-	if found == nil {
-		return nil
-	}
-	return []Step{{Domain: dom, Term: found.raw}}
-}
-
-// permissive reports whether the policy in force ends in +all or ?all:
-// the top-level record's "all", or without one the record its redirect=
-// led to (RFC 7208 §6.1: redirect applies only when no "all" exists).
-func permissive(root *frame, rec *record) bool {
-	for f := root; rec != nil; {
-		if t := rec.all(); t != nil {
-			return t.qual == '+' || t.qual == '?'
-		}
-		if f == nil || f.via == nil || !strings.HasPrefix(strings.ToLower(f.end), "redirect=") {
-			return false
-		}
-		f = f.via
-		rec, _ = parseRecord(f.record)
-	}
-	return false
-}
-
-// classify wraps the cause of a permerror in this package's sentinel for
-// it; errors the adapter made already carry one.
-func classify(err error) error {
-	if err == nil {
-		return ErrSyntax
-	}
-	for _, own := range []error{ErrPermanentDNS, ErrSyntax, ErrMultipleRecords} {
-		if errors.Is(err, own) {
-			return err
-		}
-	}
-	var dnsErr *net.DNSError
-	switch {
-	case errors.Is(err, blitiri.ErrLookupLimitReached):
-		return fmt.Errorf("%w (RFC 7208 §4.6.4): %w", ErrLookupLimit, err)
-	case errors.Is(err, blitiri.ErrVoidLookupLimitReached):
-		return fmt.Errorf("%w (RFC 7208 §4.6.4): %w", ErrVoidLookupLimit, err)
-	case errors.Is(err, blitiri.ErrTooManyMXRecords):
-		return fmt.Errorf("%w (RFC 7208 §4.6.4): %w", ErrTooManyMX, err)
-	case errors.Is(err, blitiri.ErrNoResult), errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return fmt.Errorf("%w: %w", ErrNoRecord, err)
-	case errors.Is(err, blitiri.ErrMultipleRecords):
-		return fmt.Errorf("%w: %w", ErrMultipleRecords, err)
-	case errors.Is(err, blitiri.ErrInvalidMacro):
-		return fmt.Errorf("%w: %w", ErrMacro, err)
-	}
-	// blitiri's own syntax errors (ErrUnknownField, ErrInvalidMask, ...),
-	// for what the grammar check let through.
-	return fmt.Errorf("%w: %w", ErrSyntax, err)
 }
 
 // errReason explains a temperror or permerror: the DNS question that
@@ -470,17 +332,32 @@ func errReason(err error) string {
 
 // matchReason explains a pass, fail, softfail or neutral.
 func matchReason(ip netip.Addr, r Result) string {
+	var b strings.Builder
+	b.Grow(128)
 	if r.Mechanism == "" || len(r.Path) == 0 {
 		if r.Status == StatusNeutral {
-			return fmt.Sprintf("no term of %s's record matched %s (default neutral, RFC 7208 §4.7)", r.Domain, ip)
+			b.WriteString("no term of ")
+			b.WriteString(r.Domain)
+			b.WriteString("'s record matched ")
+			b.WriteString(ip.String())
+			b.WriteString(" (default neutral, RFC 7208 §4.7)")
+			return b.String()
 		}
 		return fmt.Sprintf("%s's record gives %s for %s", r.Domain, r.Status, ip)
 	}
 	last := r.Path[len(r.Path)-1]
-	if len(r.Path) == 1 {
-		return fmt.Sprintf("%s matched %s in %s's record", ip, last.Term, last.Domain)
+	var buf [64]byte
+	b.Write(ip.AppendTo(buf[:0]))
+	b.WriteString(" matched ")
+	b.WriteString(last.Term)
+	b.WriteString(" in ")
+	b.WriteString(last.Domain)
+	b.WriteString("'s record")
+	if len(r.Path) > 1 {
+		b.WriteString(", reached through ")
+		b.WriteString(r.Mechanism)
 	}
-	return fmt.Sprintf("%s matched %s in %s's record, reached through %s", ip, last.Term, last.Domain, r.Mechanism)
+	return b.String()
 }
 
 // AuthResult renders r as an RFC 8601 spf method result, with

@@ -389,8 +389,8 @@ func TestAuthResult(t *testing.T) {
 	}
 }
 
-// TestConcurrent runs checks side by side on one Zone: an adapter and a
-// tracer belong to one check.
+// TestConcurrent runs checks side by side on one Zone: an evaluator and
+// its counters belong to one check.
 func TestConcurrent(t *testing.T) {
 	z := testZone(t)
 	var wg sync.WaitGroup
