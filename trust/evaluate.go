@@ -42,8 +42,9 @@ type Evaluator struct {
 	authServID string
 	limits     Limits
 	log        *slog.Logger
-	readers    sync.Pool     // of *bufio.Reader, readerSize
-	keys       dkim.KeyCache // parsed DKIM and ARC key records
+	readers    sync.Pool       // of *bufio.Reader, readerSize
+	keys       dkim.KeyCache   // parsed DKIM and ARC key records
+	spfRecords spf.RecordCache // parsed SPF records
 }
 
 // New returns an Evaluator for opts (nil means defaults).
@@ -237,7 +238,9 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	checks.Go(ev.res, func(r resolver.Resolver) {
 		v.HELO = helo.Check(ctx, r, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
 	})
-	checks.Go(ev.res, func(r resolver.Resolver) { v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, nil) })
+	checks.Go(ev.res, func(r resolver.Resolver) {
+		v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, &spf.Options{Records: &ev.e.spfRecords})
+	})
 	var disc dmarc.Discovery
 	if v.From.Domain != "" {
 		checks.Go(ev.res, func(r resolver.Resolver) { disc = dmarc.Lookup(ctx, r, v.From.Domain) })
