@@ -5,13 +5,16 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -481,4 +484,56 @@ func TestListen(t *testing.T) {
 	if _, err := Listen("nonsense"); err == nil {
 		t.Error("Listen(nonsense) succeeded")
 	}
+}
+
+// The log record of a message names its queue id and the facts and
+// verdict it was judged by, recipients included (they are all known only
+// when the data begins).
+func TestLogRecord(t *testing.T) {
+	var buf syncBuffer
+	_, c := start(t, Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	f := facts{ip: "192.0.2.10", helo: "mail.example.com", rcpt: []string{"support@helpdesk.example", "billing@helpdesk.example"}}
+	s := open(t, c, f)
+	msg := corpusMessage(t, "dsn-null-sender.eml")
+	send(t, s, f, msg)
+	s.Close()
+	v := want(t, f.conn(), msg)
+	var rec struct {
+		Msg, QueueID, Client, Level, Reasons, Action string `json:",omitempty"`
+		Rcpt                                         int
+		Score                                        float64
+	}
+	dec := json.NewDecoder(strings.NewReader(buf.String()))
+	for dec.More() {
+		var r map[string]any
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		if r["msg"] == "verdict" {
+			b, _ := json.Marshal(map[string]any{"Msg": r["msg"], "QueueID": r["queue_id"], "Client": r["client"],
+				"Level": r["level"], "Reasons": r["reasons"], "Action": r["action"], "Rcpt": r["rcpt"], "Score": r["score"]})
+			json.Unmarshal(b, &rec)
+		}
+	}
+	if rec.QueueID != "4BZ1x2" || rec.Client != "192.0.2.10" || rec.Rcpt != 2 || rec.Level != string(v.Level) ||
+		rec.Score != v.Score || rec.Action != "accept" || rec.Reasons != strings.Join(inbound.Codes(v, inbound.TopReasons, false), ",") {
+		t.Errorf("log record %+v, verdict %s %v", rec, v.Level, v.Score)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
