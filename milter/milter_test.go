@@ -537,3 +537,54 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// With MaxConcurrent 1, a second message waits for the first one's
+// evaluation slot, and its MTA with it; it goes on when the first ends.
+func TestConcurrencyBound(t *testing.T) {
+	_, c := start(t, Options{MaxConcurrent: 1})
+	msg := corpusMessage(t, "legit-rsa.eml")
+	names, values, body := fields(t, msg)
+	a := open(t, c, legit)
+	must(t)(a.Mail("<bounce@example.com>", nil))
+	must(t)(a.Rcpt("<support@helpdesk.example>", nil))
+	must(t)(a.HeaderField(names[0], values[0])) // a holds the slot
+	b := open(t, c, legit)
+	must(t)(b.Mail("<bounce@example.com>", nil))
+	must(t)(b.Rcpt("<support@helpdesk.example>", nil))
+	second := make(chan error, 1)
+	go func() {
+		_, err := b.HeaderField(names[0], values[0])
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		t.Fatalf("the second message was read while the first held the only slot (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	for i := 1; i < len(names); i++ {
+		must(t)(a.HeaderField(names[i], values[i]))
+	}
+	must(t)(a.HeaderEnd())
+	must(t)(a.BodyChunk(body))
+	if _, act, err := a.End(); err != nil || act.Code != gomilter.ActContinue {
+		t.Fatalf("first message: %v %+v", err, act)
+	}
+	select {
+	case err := <-second:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second message did not go on after the first")
+	}
+	for i := 1; i < len(names); i++ {
+		must(t)(b.HeaderField(names[i], values[i]))
+	}
+	must(t)(b.HeaderEnd())
+	must(t)(b.BodyChunk(body))
+	mods, act, err := b.End()
+	if err != nil || act.Code != gomilter.ActContinue {
+		t.Fatalf("second message: %v %+v", err, act)
+	}
+	checkAdded(t, mods, want(t, legit.conn(), msg))
+}
