@@ -187,6 +187,13 @@ func TestMilterBehindPostfix(t *testing.T) {
 
 	t.Run("simple/simple signature verifies when delivered", func(t *testing.T) {
 		delivered := px.last(t, simple.ID)
+		m, err := mail.ReadMessage(bytes.NewReader(delivered))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ar := m.Header.Get("Authentication-Results"); !strings.Contains(ar, "; dkim=pass ") {
+			t.Errorf("the milter did not verify the signature: %s", ar)
+		}
 		res := verifyDKIM(t, zone, delivered)
 		if len(res) != 1 || res[0] != nil {
 			t.Fatalf("delivered message: DKIM %v, want one pass", res)
