@@ -358,6 +358,7 @@ func TestSessionFacts(t *testing.T) {
 // connection is not accepted.
 func TestShutdownFinishesInFlight(t *testing.T) {
 	srv, c := start(t, Options{})
+	idle := open(t, c, legit) // connected, no message yet
 	s := open(t, c, legit)
 	must(t)(s.Mail("<bounce@example.com>", nil))
 	must(t)(s.Rcpt("<support@helpdesk.example>", nil))
@@ -379,6 +380,10 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	}
 	if _, err := c.Session(); err == nil {
 		t.Error("a new connection was accepted during Shutdown")
+	}
+	// A connection already open gets no new message in.
+	if act, err := idle.Mail("<bounce@example.com>", nil); err != nil || act.Code != gomilter.ActReplyCode || act.SMTPCode != 451 {
+		t.Errorf("a new message during Shutdown: %v %+v, want 451", err, act)
 	}
 	must(t)(s.HeaderEnd())
 	must(t)(s.BodyChunk(body))

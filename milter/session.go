@@ -44,7 +44,7 @@ type message struct {
 	begun    bool // the evaluation runs
 	done     chan result
 	timer    *time.Timer
-	started  bool
+	started  bool // the held header was released to the evaluation
 	ended    sync.Once
 	arIndex  int // Authentication-Results fields seen
 	vIndex   int // X-Mailtrust-Verdict fields seen
@@ -103,7 +103,10 @@ func (c *session) MailFrom(from string, m *gomilter.Modifier) (gomilter.Response
 			msg.held = &bytes.Buffer{}
 		}
 	}
-	c.s.flight.Add(1)
+	if !c.s.begin() {
+		// RFC 3463 X.3.2: system not accepting network messages.
+		return reply("451 4.3.2 the mail filter is stopping, try again later"), nil
+	}
 	c.msg = msg
 	msg.pr, msg.pw = io.Pipe()
 	msg.timer = time.AfterFunc(c.s.opts.MessageTimeout, func() { msg.pw.CloseWithError(errMessageTimeout) })
