@@ -85,6 +85,7 @@ func (c *session) Helo(name string, m *gomilter.Modifier) (gomilter.Response, er
 
 func (c *session) MailFrom(from string, m *gomilter.Modifier) (gomilter.Response, error) {
 	c.abort()
+	c.queue = "" // the new message's id comes with this or a later stage
 	c.macros(m)
 	msg := &message{
 		conn: trust.Conn{
