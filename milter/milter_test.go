@@ -33,7 +33,7 @@ const authServID = "mx.helpdesk.example"
 
 var receipt = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 
-func corpusZone(t *testing.T) *resolver.Zone {
+func corpusZone(t testing.TB) *resolver.Zone {
 	t.Helper()
 	z, err := resolver.LoadZone("../testdata/corpus/zone.txt")
 	if err != nil {
@@ -42,7 +42,7 @@ func corpusZone(t *testing.T) *resolver.Zone {
 	return z
 }
 
-func corpusMessage(t *testing.T, name string) []byte {
+func corpusMessage(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("../testdata/corpus/msgs", name))
 	if err != nil {
@@ -53,7 +53,7 @@ func corpusMessage(t *testing.T, name string) []byte {
 
 // start serves opts on loopback and returns a client for it; the server
 // is shut down when the test ends.
-func start(t *testing.T, opts Options) (*Server, *gomilter.Client) {
+func start(t testing.TB, opts Options) (*Server, *gomilter.Client) {
 	t.Helper()
 	if opts.Evaluator == nil {
 		opts.Evaluator = trust.New(&trust.Options{Resolver: corpusZone(t), AuthServID: authServID})
@@ -101,7 +101,7 @@ func (f facts) conn() trust.Conn {
 // fields splits a message into header fields as an MTA hands them to a
 // milter: name, and value from the colon on with folded lines joined by
 // LF alone (Postfix's form); and the body.
-func fields(t *testing.T, msg []byte) (names, values []string, body []byte) {
+func fields(t testing.TB, msg []byte) (names, values []string, body []byte) {
 	t.Helper()
 	msg = bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))
 	head, body, ok := bytes.Cut(msg, []byte("\n\n"))
