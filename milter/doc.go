@@ -20,8 +20,10 @@
 // A client that is one of the receiver's own relays (Options.Relays) is not
 // judged as the sender: with Options.Trace the first outside hop is read
 // from the trace fields; without it the client's address and HELO are left
-// unknown. Postfix's XCLIENT and XFORWARD already give the milter the real
-// client, which then needs neither.
+// unknown. Behind a proxy that speaks XCLIENT, Postfix gives the milter the
+// real client, which then needs neither. XFORWARD does not reach milters:
+// after a content filter that hands mail back with it, the client is the
+// filter, which belongs among the Relays.
 //
 // It does not deliver, quarantine or rewrite the body.
 package milter
