@@ -180,6 +180,9 @@ func TestMilterBehindPostfix(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := sendSMTP(px.addr(configs[c.config()]), c, sent); err != nil {
+				if log, _ := os.ReadFile(px.maillog); strings.Contains(c.IP, ":") && bytes.Contains(log, []byte("disabling IPv6")) {
+					t.Skipf("this host has no IPv6, so Postfix refuses an IPv6 client in XCLIENT: %v", err)
+				}
 				t.Fatalf("sending: %v", err)
 			}
 			got := px.next(t)
