@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -132,7 +133,11 @@ func send(t *testing.T, s *gomilter.ClientSession, f facts, msg []byte) ([]gomil
 		must(t)(s.HeaderField(names[i], values[i]))
 	}
 	must(t)(s.HeaderEnd())
-	must(t)(s.BodyChunk(body))
+	for len(body) > 0 { // in chunks of at most 64 KiB, as MTAs send them
+		n := min(len(body), 65535)
+		must(t)(s.BodyChunk(body[:n]))
+		body = body[n:]
+	}
 	s.Macros(gomilter.CodeEOB, "i", "4BZ1x2")
 	mods, act, err := s.End()
 	if err != nil {
@@ -592,4 +597,27 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Fatalf("second message: %v %+v", err, act)
 	}
 	checkAdded(t, mods, want(t, legit.conn(), msg))
+}
+
+// A header past trust's limits is judged as Evaluate judges it, and the
+// rest of the message, which Evaluate no longer reads, does not block the
+// MTA.
+func TestHeaderPastLimits(t *testing.T) {
+	_, c := start(t, Options{})
+	var big bytes.Buffer
+	for i := range 1200 {
+		fmt.Fprintf(&big, "X-Filler-%d: %s\r\n", i, strings.Repeat("x", 900))
+	}
+	msg := append(big.Bytes(), corpusMessage(t, "legit-rsa.eml")...)
+	msg = append(msg, bytes.Repeat([]byte("body line\r\n"), 20000)...)
+	s := open(t, c, legit)
+	mods, act := send(t, s, legit, msg)
+	if act.Code != gomilter.ActContinue {
+		t.Fatalf("action %c", act.Code)
+	}
+	v := want(t, legit.conn(), msg)
+	if !v.Has(trust.HeaderLimit) {
+		t.Fatalf("the reference verdict has no %s: the case tests nothing", trust.HeaderLimit)
+	}
+	checkAdded(t, mods, v)
 }
