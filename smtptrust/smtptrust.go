@@ -14,8 +14,10 @@
 // the sender: Options.Trace reads the first outside hop from the trace
 // fields, or the client is left unknown.
 //
-// The message is held once, in memory, while it is evaluated: bound it
-// with smtp.Server.MaxMessageBytes. The package delivers nothing itself.
+// The message is held once while it is evaluated: its first
+// Options.MaxMemory octets in memory, the rest in a temporary file; bound
+// it with smtp.Server.MaxMessageBytes. The package delivers nothing
+// itself.
 package smtptrust
 
 import (
@@ -52,6 +54,13 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one record per message. Nil discards.
 	Logger *slog.Logger
+	// MaxMemory is how much of a message is held in memory while it is
+	// judged; the rest goes to a temporary file in SpoolDir (default
+	// os.TempDir()), removed once the message is answered. Default
+	// DefaultMaxMemory.
+	MaxMemory int
+	// SpoolDir is where messages beyond MaxMemory are spooled.
+	SpoolDir string
 }
 
 // Deliverer is implemented by a session of the wrapped backend that wants
@@ -82,6 +91,9 @@ func New(next smtp.Backend, opts *Options) *Backend {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.MaxMemory <= 0 {
+		o.MaxMemory = DefaultMaxMemory
 	}
 	log := o.Logger
 	if log == nil {
@@ -145,27 +157,31 @@ func (s *session) Data(r io.Reader) error {
 		IP: remoteIP(s.c.Conn()), HELO: s.c.Hostname(), MailFrom: s.from,
 		RcptTo: s.rcpt, Time: s.b.opts.Now(), Authenticated: s.authed,
 	}
-	var buf bytes.Buffer
-	var msg io.Reader = io.TeeReader(r, &buf)
+	buf := &spool{max: s.b.opts.MaxMemory, dir: s.b.opts.SpoolDir}
+	defer buf.close()
+	var msg io.Reader = io.TeeReader(r, buf)
 	if s.b.opts.Relays.Own(conn.IP, "") {
 		conn.IP, conn.HELO = netip.Addr{}, ""
 		if s.b.opts.Trace != nil {
 			// The trace fields are needed before the evaluation starts.
-			if _, err := io.Copy(&buf, r); err != nil {
+			if _, err := io.Copy(buf, r); err != nil {
 				return err
 			}
-			if hop, ok := s.b.opts.Trace(header(buf.Bytes()), s.b.opts.Relays); ok {
+			if hop, ok := s.b.opts.Trace(header(buf.head()), s.b.opts.Relays); ok {
 				conn.IP, conn.HELO = hop.IP, hop.HELO
 			}
-			msg = bytes.NewReader(buf.Bytes())
+			var err error
+			if msg, err = buf.reader(); err != nil {
+				return err
+			}
 		}
 	}
 	v, err := s.b.opts.Evaluator.Evaluate(context.Background(), conn, msg)
 	if err != nil {
-		return err // the client's data could not be read
+		return err // the client's data could not be read, or not spooled
 	}
 	// Evaluate may stop reading early (a limit): the rest is kept too.
-	if _, err := io.Copy(&buf, r); err != nil {
+	if _, err := io.Copy(buf, r); err != nil {
 		return err
 	}
 	reply := s.b.opts.Policy.Decide(v)
@@ -175,7 +191,11 @@ func (s *session) Data(r io.Reader) error {
 	if reply.Action != inbound.Accept {
 		return SMTPError(reply)
 	}
-	out := inbound.Prepend(v, &buf)
+	held, err := buf.reader()
+	if err != nil {
+		return err
+	}
+	out := inbound.Prepend(v, held)
 	if d, ok := s.next.(Deliverer); ok {
 		return d.Deliver(v, out)
 	}

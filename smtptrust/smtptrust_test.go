@@ -294,3 +294,57 @@ func TestSMTPError(t *testing.T) {
 		t.Errorf("got %+v", e)
 	}
 }
+
+// A message beyond MaxMemory is spooled to a file, delivered whole, and
+// the file removed once it is answered.
+func TestSpool(t *testing.T) {
+	dir := t.TempDir()
+	st := &store{}
+	addr := serve(t, st, Options{MaxMemory: 512, SpoolDir: dir})
+	msg := append(message(t, "legit-rsa.eml"), bytes.Repeat([]byte("a longer body line\r\n"), 5000)...)
+	if err := send(addr, "mail.example.com", "bounce@example.com", msg, nil); err != nil {
+		t.Fatal(err)
+	}
+	v := evaluate(t, loopbackConn("mail.example.com", "bounce@example.com"), msg)
+	if len(v.DKIM) != 1 || v.DKIM[0].Status != "fail" {
+		t.Fatalf("the reference verdict has DKIM %+v, want the body hash to fail", v.DKIM)
+	}
+	want, _ := io.ReadAll(inbound.Prepend(v, bytes.NewReader(msg)))
+	if len(st.msgs()) != 1 || !bytes.Equal(st.msgs()[0], want) {
+		t.Fatalf("the spooled message was not delivered whole (%d octets, want %d)", len(st.msgs()[0]), len(want))
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("spool files left: %v", left)
+	}
+}
+
+func TestSpoolParts(t *testing.T) {
+	for _, c := range []struct {
+		writes []int
+		toFile bool
+	}{
+		{[]int{100, 412}, false}, // exactly max: memory only
+		{[]int{100, 413}, true},
+		{[]int{600}, true},
+		{[]int{0, 0}, false},
+	} {
+		s := &spool{max: 512, dir: t.TempDir()}
+		var all []byte
+		for i, n := range c.writes {
+			p := bytes.Repeat([]byte{byte('a' + i)}, n)
+			all = append(all, p...)
+			if _, err := s.Write(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := s.reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r)
+		if (s.file != nil) != c.toFile || !bytes.Equal(got, all) {
+			t.Errorf("writes %v: file %v, read back %d octets of %d", c.writes, s.file != nil, len(got), len(all))
+		}
+		s.close()
+	}
+}
