@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"bytes"
 	"io"
 	"net/netip"
 	"strings"
@@ -171,4 +172,32 @@ func TestRelays(t *testing.T) {
 	if _, err := ParseRelays("192.0.2.0/33"); err == nil {
 		t.Error("a bad network parsed")
 	}
+}
+
+// Prepend never fails on any input, always starts with the two fields,
+// and leaves a message that has no field to remove untouched.
+func FuzzPrepend(f *testing.F) {
+	f.Add([]byte("From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n"))
+	f.Add([]byte("X-Mailtrust-Verdict: x\nAuthentication-Results: mx.helpdesk.example; none\n\n"))
+	f.Add([]byte(" continuation first\r\n\r\n"))
+	v := verdict(trust.Neutral, false)
+	ar, vf := AuthResultsField+": "+AuthResultsValue(v), VerdictField+": "+VerdictValue(v)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, err := io.ReadAll(Prepend(v, bytes.NewReader(in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(out, []byte(ar+"\r\n"+vf+"\r\n")) && !bytes.HasPrefix(out, []byte(ar+"\n"+vf+"\n")) {
+			t.Fatalf("output does not start with the fields: %q", out)
+		}
+		lower := bytes.ToLower(in)
+		if bytes.Contains(lower, []byte("mailtrust-verdict")) || bytes.Contains(lower, []byte("authentication-results")) {
+			return
+		}
+		_, rest, _ := bytes.Cut(out, []byte(VerdictField+":"))
+		_, rest, _ = bytes.Cut(rest, []byte("\n"))
+		if !bytes.Equal(rest, in) {
+			t.Fatalf("message changed:\n got %q\nwant %q", rest, in)
+		}
+	})
 }

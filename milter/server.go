@@ -222,6 +222,19 @@ func Listen(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr) // HOST:PORT
 }
 
+// begin counts a message in flight, unless Shutdown has begun: under
+// the lock that Shutdown sets closed with, so that no message is counted
+// after Shutdown starts waiting.
+func (s *Server) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.flight.Add(1)
+	return true
+}
+
 // acquire takes an evaluation slot, or fails when the server stops first.
 func (s *Server) acquire() bool {
 	select {

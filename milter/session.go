@@ -39,10 +39,12 @@ type message struct {
 	conn     trust.Conn
 	own      bool          // the client is one of the receiver's relays
 	held     *bytes.Buffer // the header held until the trace is read
+	pr       *io.PipeReader
 	pw       *io.PipeWriter
+	begun    bool // the evaluation runs
 	done     chan result
 	timer    *time.Timer
-	started  bool
+	started  bool // the held header was released to the evaluation
 	ended    sync.Once
 	arIndex  int // Authentication-Results fields seen
 	vIndex   int // X-Mailtrust-Verdict fields seen
@@ -57,8 +59,9 @@ type field struct {
 }
 
 type result struct {
-	v   *trust.Verdict
-	err error
+	v    *trust.Verdict
+	conn trust.Conn // the facts judged
+	err  error
 }
 
 var errMessageTimeout = errors.New("milter: message not finished in time")
@@ -82,6 +85,7 @@ func (c *session) Helo(name string, m *gomilter.Modifier) (gomilter.Response, er
 
 func (c *session) MailFrom(from string, m *gomilter.Modifier) (gomilter.Response, error) {
 	c.abort()
+	c.queue = "" // the new message's id comes with this or a later stage
 	c.macros(m)
 	msg := &message{
 		conn: trust.Conn{
@@ -100,12 +104,13 @@ func (c *session) MailFrom(from string, m *gomilter.Modifier) (gomilter.Response
 			msg.held = &bytes.Buffer{}
 		}
 	}
-	c.s.flight.Add(1)
+	if !c.s.begin() {
+		// RFC 3463 X.3.2: system not accepting network messages.
+		return reply("451 4.3.2 the mail filter is stopping, try again later"), nil
+	}
 	c.msg = msg
-	var pr *io.PipeReader
-	pr, msg.pw = io.Pipe()
+	msg.pr, msg.pw = io.Pipe()
 	msg.timer = time.AfterFunc(c.s.opts.MessageTimeout, func() { msg.pw.CloseWithError(errMessageTimeout) })
-	go c.evaluate(msg, pr)
 	return gomilter.RespContinue, nil
 }
 
@@ -163,13 +168,14 @@ func (c *session) Body(m *gomilter.Modifier) (gomilter.Response, error) {
 		return gomilter.RespContinue, nil
 	}
 	c.macros(m)
+	c.begin()
 	c.startHeld()
 	msg.pw.Close()
 	res := <-msg.done
 	c.msg = nil
 	defer c.end(msg)
-	log := c.s.log.With("queue_id", c.queue, "client", msg.conn.IP.String(), "helo", msg.conn.HELO,
-		"mail_from", msg.conn.MailFrom, "rcpt", len(msg.conn.RcptTo))
+	log := c.s.log.With("queue_id", c.queue, "client", res.conn.IP.String(), "helo", res.conn.HELO,
+		"mail_from", res.conn.MailFrom, "rcpt", len(res.conn.RcptTo))
 	if res.err != nil {
 		log.Warn("message not evaluated", "err", res.err)
 		// RFC 3463 X.3.0: other or undefined mail system status.
@@ -211,10 +217,19 @@ func (c *session) Abort(m *gomilter.Modifier) error {
 	return nil
 }
 
+// begin starts the evaluation at the first octet of the message, when
+// every RCPT TO is known.
+func (c *session) begin() {
+	if msg := c.msg; msg != nil && !msg.begun {
+		msg.begun = true
+		go c.evaluate(msg, msg.conn, msg.pr)
+	}
+}
+
 // evaluate runs one evaluation, reading the message from pr as the MTA
 // sends it.
-func (c *session) evaluate(msg *message, pr *io.PipeReader) {
-	var res result
+func (c *session) evaluate(msg *message, conn trust.Conn, pr *io.PipeReader) {
+	res := result{conn: conn}
 	defer func() { msg.done <- res }()
 	if !c.s.acquire() {
 		pr.CloseWithError(context.Canceled)
@@ -231,11 +246,11 @@ func (c *session) evaluate(msg *message, pr *io.PipeReader) {
 			return
 		}
 		if hop, ok := c.s.opts.Trace(msg.held.Bytes(), c.s.opts.Relays); ok {
-			msg.conn.IP, msg.conn.HELO = hop.IP, hop.HELO
+			res.conn.IP, res.conn.HELO = hop.IP, hop.HELO
 		}
 		r = io.MultiReader(bytes.NewReader(msg.held.Bytes()), pr)
 	}
-	res.v, res.err = c.s.ev.Evaluate(c.s.base, msg.conn, r)
+	res.v, res.err = c.s.ev.Evaluate(c.s.base, res.conn, r)
 	// Evaluate may stop before the end (a limit): the rest is drained so
 	// that the MTA's writes never block.
 	io.Copy(io.Discard, pr)
@@ -249,6 +264,7 @@ func (c *session) write(b []byte) {
 	if msg == nil {
 		return
 	}
+	c.begin()
 	if msg.held != nil && !msg.started {
 		msg.held.Write(b)
 		if msg.held.Len() >= maxTraceHeader {
@@ -287,7 +303,9 @@ func (c *session) abort() {
 	}
 	c.msg = nil
 	msg.pw.CloseWithError(errAborted)
-	<-msg.done
+	if msg.begun {
+		<-msg.done
+	}
 	c.end(msg)
 }
 

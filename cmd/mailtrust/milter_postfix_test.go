@@ -72,7 +72,8 @@ func (c milterCase) conn(t *testing.T) trust.Conn {
 	if err != nil {
 		t.Fatalf("%s: time: %v", c.ID, err)
 	}
-	return trust.Conn{IP: netip.MustParseAddr(c.IP), HELO: c.HELO, MailFrom: c.MailFrom,
+	ip, _ := netip.ParseAddr(c.IP) // "": no client known
+	return trust.Conn{IP: ip, HELO: c.HELO, MailFrom: c.MailFrom,
 		RcptTo: c.RcptTo, Time: at, Authenticated: c.Authenticated}
 }
 
@@ -155,6 +156,7 @@ func TestMilterBehindPostfix(t *testing.T) {
 		startMilter(name, args...)
 	}
 	startMilter("refuse", "-time", cases[0].Time, "-reject", "untrusted", "-tempfail-incomplete")
+	startMilter("relay", "-time", cases[0].Time, "-receiver", "127.0.0.0/8,mx1.helpdesk.example")
 
 	px := startPostfix(t, pf, listeners)
 	t.Cleanup(func() {
@@ -178,6 +180,9 @@ func TestMilterBehindPostfix(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := sendSMTP(px.addr(configs[c.config()]), c, sent); err != nil {
+				if log, _ := os.ReadFile(px.maillog); strings.Contains(c.IP, ":") && bytes.Contains(log, []byte("disabling IPv6")) {
+					t.Skipf("this host has no IPv6, so Postfix refuses an IPv6 client in XCLIENT: %v", err)
+				}
 				t.Fatalf("sending: %v", err)
 			}
 			got := px.next(t)
@@ -187,6 +192,13 @@ func TestMilterBehindPostfix(t *testing.T) {
 
 	t.Run("simple/simple signature verifies when delivered", func(t *testing.T) {
 		delivered := px.last(t, simple.ID)
+		m, err := mail.ReadMessage(bytes.NewReader(delivered))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ar := m.Header.Get("Authentication-Results"); !strings.Contains(ar, "; dkim=pass ") {
+			t.Errorf("the milter did not verify the signature: %s", ar)
+		}
 		res := verifyDKIM(t, zone, delivered)
 		if len(res) != 1 || res[0] != nil {
 			t.Fatalf("delivered message: DKIM %v, want one pass", res)
@@ -222,6 +234,28 @@ func TestMilterBehindPostfix(t *testing.T) {
 		px.next(t)
 		if n := px.count(t); n != before+1 {
 			t.Errorf("%d messages delivered, want %d: the refused one was delivered", n, before+1)
+		}
+	})
+
+	// Postfix gives milters the client of the connection, not the one
+	// XFORWARD names (unlike XCLIENT): a content filter on loopback that
+	// hands mail back is the client. Listed among the receiver's hosts, it
+	// is not judged as the sender; without a trace reader the client is
+	// then unknown.
+	t.Run("XFORWARD from a filter among the receiver's hosts", func(t *testing.T) {
+		c := findCase(t, cases, "legit-rsa")
+		sent := crlf(c.raw)
+		unknown := c
+		unknown.IP, unknown.HELO = "", ""
+		want := evaluate(t, zone, unknown)
+		if err := sendVia(px.addr("relay"), c, sent, "XFORWARD"); err != nil {
+			t.Fatal(err)
+		}
+		checkDelivered(t, px.next(t), sent, want)
+		loopback := c
+		loopback.IP, loopback.HELO = "127.0.0.1", "proxy.helpdesk.example"
+		if evaluate(t, zone, loopback).AuthenticationResults == want.AuthenticationResults {
+			t.Fatal("the filter's own facts give the same verdict: the case proves nothing")
 		}
 	})
 
@@ -427,7 +461,12 @@ func crlf(b []byte) []byte {
 // sendSMTP sends one case through Postfix: XCLIENT gives the case's
 // client (address, HELO, and a login when it authenticated) as a proxy
 // in front of Postfix would.
-func sendSMTP(addr string, c milterCase, msg []byte) error {
+func sendSMTP(addr string, c milterCase, msg []byte) error { return sendVia(addr, c, msg, "XCLIENT") }
+
+// sendVia sends one case with the client's facts given by XCLIENT (a
+// proxy in front of Postfix) or by XFORWARD (a content filter handing
+// mail back to Postfix).
+func sendVia(addr string, c milterCase, msg []byte, how string) error {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return err
@@ -447,15 +486,22 @@ func sendSMTP(addr string, c milterCase, msg []byte) error {
 	if ip.Is6() {
 		xaddr = "IPV6:" + xaddr
 	}
-	x := "XCLIENT ADDR=" + xaddr + " NAME=[UNAVAILABLE] HELO=" + xtext(c.HELO)
-	if c.Authenticated {
-		x += " LOGIN=relay-user"
-	}
-	if err := command(cl, 220, "%s", x); err != nil {
-		return fmt.Errorf("XCLIENT: %w", err)
-	}
-	if err := command(cl, 250, "EHLO %s", c.HELO); err != nil {
-		return fmt.Errorf("EHLO after XCLIENT: %w", err)
+	x := how + " ADDR=" + xaddr + " NAME=[UNAVAILABLE] HELO=" + xtext(c.HELO)
+	switch how {
+	case "XCLIENT":
+		if c.Authenticated {
+			x += " LOGIN=relay-user"
+		}
+		if err := command(cl, 220, "%s", x); err != nil {
+			return fmt.Errorf("XCLIENT: %w", err)
+		}
+		if err := command(cl, 250, "EHLO %s", c.HELO); err != nil {
+			return fmt.Errorf("EHLO after XCLIENT: %w", err)
+		}
+	case "XFORWARD":
+		if err := command(cl, 250, "%s", x); err != nil {
+			return fmt.Errorf("XFORWARD: %w", err)
+		}
 	}
 	if err := cl.Mail(c.MailFrom); err != nil {
 		return err
@@ -581,6 +627,7 @@ mynetworks = 127.0.0.0/8
 maillog_file = %[1]s/maillog
 maillog_file_prefixes = %[1]s
 smtpd_authorized_xclient_hosts = 127.0.0.0/8
+smtpd_authorized_xforward_hosts = 127.0.0.0/8
 smtpd_peername_lookup = no
 smtp_dns_support_level = disabled
 local_header_rewrite_clients =
