@@ -41,10 +41,10 @@ type Evaluator struct {
 	// Options.ReceiverAuthServID.
 	receiver           received.Receiver
 	receiverAuthServID string
-	limits     Limits
-	log        *slog.Logger
-	readers    sync.Pool     // of *bufio.Reader, readerSize
-	keys       dkim.KeyCache // parsed DKIM and ARC key records
+	limits             Limits
+	log                *slog.Logger
+	readers            sync.Pool     // of *bufio.Reader, readerSize
+	keys               dkim.KeyCache // parsed DKIM and ARC key records
 }
 
 // New returns an Evaluator for opts (nil means defaults).
@@ -64,8 +64,8 @@ func New(opts *Options) *Evaluator {
 		receiver:   opts.Receiver,
 
 		receiverAuthServID: normAuthServID(opts.ReceiverAuthServID),
-		limits:     opts.Limits.withDefaults(),
-		log:        opts.Logger,
+		limits:             opts.Limits.withDefaults(),
+		log:                opts.Logger,
 	}
 	if e.res == nil {
 		e.res = resolver.Default()
