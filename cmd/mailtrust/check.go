@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/trust"
 )
 
@@ -31,9 +32,11 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		ipFlag   = fs.String("ip", "", "connecting client `IP` (default: none known, 0.0.0.0)")
-		heloFlag = fs.String("helo", "", "HELO/EHLO `NAME`")
-		from     = fs.String("from", "", "MAIL FROM `ADDR` (empty: null reverse-path)")
+		ipFlag   = fs.String("ip", "", "connecting client `IP` (default: unknown, or from the trace with -receiver)")
+		heloFlag = fs.String("helo", "", "HELO/EHLO `NAME` (default: unknown)")
+		from     = fs.String("from", "", "MAIL FROM `ADDR` (\"\" or <>: null reverse-path; not given: unknown)")
+		rcvFlag  = fs.String("receiver", "", "the receiver's own hosts: `LIST` of names and CIDR networks; without -ip, the session facts come from its trace")
+		authID   = fs.String("authserv-id", "", "the receiver's authserv-`ID` in the Authentication-Results it wrote")
 		at       = fs.String("time", "", "time of receipt, `RFC3339` (default now)")
 		asJSON   = fs.Bool("json", false, "print the JSON verdict line")
 		auth     = fs.Bool("authenticated", false, "the client authenticated (SMTP AUTH)")
@@ -54,6 +57,14 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	conn := trust.Conn{HELO: *heloFlag, MailFrom: *from, RcptTo: rcpt, Authenticated: *auth}
+	if !flagGiven(fs, "from") {
+		conn.Unknown |= trust.FactMailFrom
+	}
+	rcv, err := received.ParseReceiver(*rcvFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailtrust check: -receiver: %v\n", err)
+		return exitUsage
+	}
 	if *ipFlag != "" {
 		ip, err := netip.ParseAddr(*ipFlag)
 		if err != nil {
@@ -85,7 +96,7 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer f.Close()
 		msg = f
 	}
-	ev := trust.New(&trust.Options{Resolver: res, TrustedForwarders: trusted})
+	ev := trust.New(&trust.Options{Resolver: res, TrustedForwarders: trusted, Receiver: rcv, ReceiverAuthServID: *authID})
 	v, err := ev.Evaluate(context.Background(), conn, msg)
 	if err != nil {
 		fmt.Fprintf(stderr, "mailtrust check: %v\n", err)
