@@ -173,17 +173,22 @@ func replay(args []string, stdout, stderr io.Writer, recordOut string) int {
 		go func() {
 			defer wg.Done()
 			for it := range items {
-				results <- evaluateItem(evs, it, *allowOutside, *format == "csv")
+				results <- evaluateItem(ctx, evs, it, *allowOutside, *format == "csv")
 			}
 		}()
 	}
 	go func() { wg.Wait(); close(results) }()
 
 	// Lines leave in input order: a verdict that is ready early waits in
-	// pending, which the slots bound.
+	// pending, which the slots bound. Once interrupted, the verdicts cut
+	// short are not printed: only complete ones are.
 	pending := map[int]outcome{}
 	next := 0
 	for o := range results {
+		if ctx.Err() != nil {
+			<-slots
+			continue
+		}
 		pending[o.seq] = o
 		for {
 			p, ok := pending[next]
@@ -261,7 +266,7 @@ func record(args []string, stdout, stderr io.Writer) int {
 // evaluateItem judges one message. A cases line gives the session facts;
 // a mailbox message gives none, so that they come from its trace when
 // -receiver names the receiver's hosts.
-func evaluateItem(evs *evaluators, it item, allowOutside, asCSV bool) outcome {
+func evaluateItem(ctx context.Context, evs *evaluators, it item, allowOutside, asCSV bool) outcome {
 	o := outcome{seq: it.seq, id: it.id}
 	if it.c != nil {
 		o.cline = it.c.Line
@@ -297,7 +302,7 @@ func evaluateItem(evs *evaluators, it item, allowOutside, asCSV bool) outcome {
 		return fail(err)
 	}
 	defer f.Close()
-	v, err := evs.get(extra).Evaluate(context.Background(), conn, f)
+	v, err := evs.get(extra).Evaluate(ctx, conn, f)
 	if err != nil {
 		return fail(err)
 	}

@@ -4,7 +4,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -281,4 +283,36 @@ func TestReplayReceiverResults(t *testing.T) {
 	assert.Contains(t, r.stderr, "spf       1/1 agree")
 	assert.Contains(t, r.stderr, "dmarc     0/1 agree")
 	assert.Contains(t, r.stderr, "! then fail         got pass")
+}
+
+// TestRecordInterrupted: on SIGINT, record stops, writes the answers seen
+// so far, and exits non-zero saying so.
+func TestRecordInterrupted(t *testing.T) {
+	// A DNS server that reads questions and never answers.
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	out := filepath.Join(t.TempDir(), "zone.txt")
+	cmd := exec.Command(binary, "record", "-dns", pc.LocalAddr().String(), "-out", out, filepath.Join(corpusDir, "cases.jsonl"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	time.Sleep(700 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	assert.Equal(t, exitFailed, ee.ExitCode())
+	assert.Less(t, time.Since(start), 10*time.Second, "the interrupt is not waited out")
+	assert.Contains(t, stderr.String(), "interrupted after")
+	assert.FileExists(t, out, "what was seen is written")
 }
