@@ -49,7 +49,9 @@ type Conn struct {
 	// configuration.
 	Authenticated bool
 	// Unknown lists facts the caller does not know, for those whose zero
-	// value is a fact (FactMailFrom). See Missing.
+	// value is a fact (FactMailFrom). FactTime here means Time is only the
+	// clock the message is judged against, not its time of receipt: the
+	// verdict line then gives no conn.time. See Missing.
 	Unknown Facts
 	// Source says where the facts came from, as the verdict line's
 	// conn.from reports it: SourceCase (the default: the caller saw the

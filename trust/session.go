@@ -84,6 +84,10 @@ func (ev *evaluation) readTrace(h *message.Header) {
 	}
 	if s.Known.Has(FactTime) {
 		c.Time = s.Time
+	} else {
+		// Judged against the caller's time (or now), which is no fact
+		// about this message: not reported as its time of receipt.
+		c.Unknown |= FactTime
 	}
 	if s.Boundary < 0 {
 		ev.traceNote = s.Reason

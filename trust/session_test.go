@@ -3,6 +3,7 @@ package trust_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -211,4 +212,30 @@ func TestReceiverAuthResults(t *testing.T) {
 			assert.Equal(t, trust.Trusted, v.Level, tt.name)
 		}
 	}
+}
+
+// TestTraceWithoutDate: a boundary field without a readable date gives no
+// time of receipt; the verdict line does not make one up.
+func TestTraceWithoutDate(t *testing.T) {
+	zone, casesPath, cases := sampleCases(t)
+	rcv, err := received.ParseReceiver(corpus.TraceReceiver)
+	require.NoError(t, err)
+	msg, err := os.ReadFile(corpus.MessagePath(casesPath, &cases[0]))
+	require.NoError(t, err)
+	trace := "Received: from mail.example.com (mail.example.com [192.0.2.10]) by mx.helpdesk.example with ESMTPS; sometime\r\n"
+	ev := trust.New(&trust.Options{Resolver: zone, Receiver: rcv})
+	v, err := ev.Evaluate(context.Background(), trust.Conn{}, bytes.NewReader(append([]byte(trace), msg...)))
+	require.NoError(t, err)
+	assert.Equal(t, netip.MustParseAddr("192.0.2.10"), v.Conn.IP)
+	assert.True(t, v.Conn.Missing().Has(trust.FactTime))
+	assert.True(t, v.Conn.Missing().Has(trust.FactMailFrom), "no Return-Path")
+	line, err := v.JSONLine("x")
+	require.NoError(t, err)
+	var j struct {
+		Conn map[string]any `json:"conn"`
+	}
+	require.NoError(t, json.Unmarshal(line, &j))
+	assert.Equal(t, map[string]any{"ip": "192.0.2.10", "helo": "mail.example.com", "from": "headers"}, j.Conn)
+	assert.True(t, v.Has(trust.ConnMailFromUnknown))
+	assert.NotEqual(t, trust.Trusted, v.Level)
 }

@@ -282,7 +282,7 @@ func connView(c Conn) jsonConn {
 		j.MailFrom = &mf
 	}
 	j.RcptTo = c.RcptTo
-	if !c.Time.IsZero() {
+	if !c.Time.IsZero() && !m.Has(FactTime) {
 		j.Time = c.Time.UTC().Format(time.RFC3339)
 	}
 	return j

@@ -41,6 +41,11 @@ type outcome struct {
 // that lines come out in input order with -j > 1 in bounded memory.
 const replayWindow = 256
 
+// maxEvaluators bounds the configurations cached: a corpus with more
+// distinct trusted_forwarders lists than this gets fresh Evaluators for
+// the others.
+const maxEvaluators = 64
+
 // evaluators caches one Evaluator per distinct trusted_forwarders list: a
 // run shares key cache and buffers across its messages.
 type evaluators struct {
@@ -61,7 +66,9 @@ func (e *evaluators) get(extra []string) *trust.Evaluator {
 	o := e.base
 	o.TrustedForwarders = fw
 	ev := trust.New(&o)
-	e.m[key] = ev
+	if len(e.m) < maxEvaluators {
+		e.m[key] = ev
+	}
 	return ev
 }
 

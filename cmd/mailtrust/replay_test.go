@@ -316,3 +316,39 @@ func TestRecordInterrupted(t *testing.T) {
 	assert.Contains(t, stderr.String(), "interrupted after")
 	assert.FileExists(t, out, "what was seen is written")
 }
+
+// TestReplayTimeoutFault: a recorded "; timeout:" fault is answered after
+// the short replay timeout, not a second or the evaluation's 15.
+func TestReplayTimeoutFault(t *testing.T) {
+	dir := t.TempDir()
+	copyCorpus(t, dir)
+	z, err := os.ReadFile(filepath.Join(dir, "zone.txt"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "zone.txt"), append(z, "\n; timeout: _dmarc.example.com.\n"...), 0o644))
+	src, err := os.ReadFile(filepath.Join(corpusDir, "cases.jsonl"))
+	require.NoError(t, err)
+	var c map[string]any
+	require.NoError(t, json.Unmarshal([]byte(strings.SplitN(string(src), "\n", 2)[0]), &c))
+	require.Equal(t, "legit-rsa", c["id"])
+	delete(c, "expect")
+	var lines strings.Builder
+	const n = 10
+	for i := 0; i < n; i++ {
+		c["id"] = fmt.Sprintf("slow-%d", i)
+		b, _ := json.Marshal(c)
+		lines.Write(append(b, '\n'))
+	}
+	cases := filepath.Join(dir, "cases.jsonl")
+	require.NoError(t, os.WriteFile(cases, []byte(lines.String()), 0o644))
+	start := time.Now()
+	r := runCLI(t, nil, "replay", "-j", "1", cases)
+	took := time.Since(start)
+	require.Equal(t, 0, r.code, r.stderr)
+	got := verdictLines(t, r.stdout)
+	require.Len(t, got, n)
+	for id, v := range got {
+		assert.Equal(t, "temperror", v["dmarc"].(map[string]any)["result"], id)
+		assert.Equal(t, true, v["incomplete"], id)
+	}
+	assert.Less(t, took, 5*time.Second, "%d timeout faults, one after the other", n)
+}
