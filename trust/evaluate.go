@@ -37,14 +37,14 @@ type Evaluator struct {
 	trust      forward.Trust
 	partners   []string
 	authServID string
-	// receiver and receiverAuthServID: see Options.Receiver and
-	// Options.ReceiverAuthServID.
+	limits     Limits
+	log        *slog.Logger
+	readers    sync.Pool     // of *bufio.Reader, readerSize
+	keys       dkim.KeyCache // parsed DKIM and ARC key records
+
+	// See Options.Receiver and Options.ReceiverAuthServID.
 	receiver           received.Receiver
 	receiverAuthServID string
-	limits             Limits
-	log                *slog.Logger
-	readers            sync.Pool     // of *bufio.Reader, readerSize
-	keys               dkim.KeyCache // parsed DKIM and ARC key records
 }
 
 // New returns an Evaluator for opts (nil means defaults).
@@ -61,11 +61,11 @@ func New(opts *Options) *Evaluator {
 		trust:      forward.Trust{Forwarders: append([]string(nil), opts.TrustedForwarders...)},
 		partners:   append([]string(nil), opts.Partners...),
 		authServID: opts.AuthServID,
-		receiver:   opts.Receiver,
+		limits:     opts.Limits.withDefaults(),
+		log:        opts.Logger,
 
+		receiver:           opts.Receiver,
 		receiverAuthServID: normAuthServID(opts.ReceiverAuthServID),
-		limits:             opts.Limits.withDefaults(),
-		log:                opts.Logger,
 	}
 	if e.res == nil {
 		e.res = resolver.Default()
