@@ -150,7 +150,7 @@ type HeaderField struct {
 // MaxFields bounds the Received fields Session reads, top first.
 const MaxFields = 50
 
-// Facts of the session at the boundary.
+// Session is what the trace says of the SMTP session at the boundary.
 type Session struct {
 	// Boundary is the index, in the fields given to Session, of the
 	// Received field that the outermost receiver host wrote when it
