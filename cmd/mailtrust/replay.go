@@ -132,11 +132,7 @@ func replay(args []string, stdout, stderr io.Writer, recordOut string) int {
 	}
 	fallback := ""
 	if recordOut == "" && d.server == "" {
-		first := sources[0]
-		if st, err := os.Stat(first); err == nil && !st.IsDir() {
-			first = filepath.Dir(first)
-		}
-		fallback = filepath.Join(first, "zone.txt")
+		fallback = defaultZone(sources[0])
 	}
 	res, flush, err := d.open(fallback)
 	if err != nil {
@@ -240,6 +236,22 @@ func replay(args []string, stdout, stderr io.Writer, recordOut string) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// defaultZone is where a replay finds its DNS without -zone or -dns:
+// zone.txt in the first source's folder, or beside the first source.
+func defaultZone(source string) string {
+	if st, err := os.Stat(source); err == nil && st.IsDir() {
+		if z := filepath.Join(source, "zone.txt"); fileExists(z) {
+			return z
+		}
+	}
+	return filepath.Join(filepath.Dir(filepath.Clean(source)), "zone.txt")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func record(args []string, stdout, stderr io.Writer) int {

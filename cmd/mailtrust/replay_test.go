@@ -71,7 +71,11 @@ func TestReplayMailboxSources(t *testing.T) {
 		{"all.mbox", "all.mbox#1"},
 		{"Maildir", "cur/1768471200.M0P1.imap.helpdesk.example"},
 	} {
-		r := runCLI(t, nil, "replay", "-receiver", corpus.TraceReceiver, "-zone", zone, filepath.Join(mailboxDir, src.path))
+		// The zone: given, or by default zone.txt beside the source.
+		r := runCLI(t, nil, "replay", "-receiver", corpus.TraceReceiver, filepath.Join(mailboxDir, src.path))
+		if src.path == "eml" {
+			r = runCLI(t, nil, "replay", "-receiver", corpus.TraceReceiver, "-zone", zone, filepath.Join(mailboxDir, src.path))
+		}
 		require.Equal(t, 0, r.code, "%s: %s", src.path, r.stderr)
 		byID, got := judgements(t, r.stdout)
 		assert.Equal(t, want, got, src.path)
