@@ -402,7 +402,11 @@ func recordedAgreement(r *trust.Recorded, v *trust.Verdict) [][3]string {
 	note("dkim", r.DKIM, dk)
 	note("dmarc", r.DMARC, string(v.DMARC.Status))
 	note("arc", r.ARC, string(v.ARC.Status))
-	note("iprev", r.IPRev, string(v.PTR.Status))
+	iprev := string(v.PTR.Status)
+	if iprev == "none" {
+		iprev = "permerror" // RFC 8601 §2.7.3: no PTR is iprev permerror
+	}
+	note("iprev", r.IPRev, iprev)
 	return out
 }
 
