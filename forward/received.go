@@ -4,8 +4,8 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/mailtrust/mailtrust/internal/arfield"
 	"github.com/mailtrust/mailtrust/message"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -40,37 +40,12 @@ func receivedHops(h *message.Header) []receivedHop {
 	return out
 }
 
-// parseReceived reads the clauses of a Received value:
-//
-//	Received: from a.example (a.example [192.0.2.1]) by b.example with ESMTP
-//	  id X for <u@b.example>; date
-//
-// Comments are dropped, the date after the last ";" ignored, and each
-// keyword's next word taken. It never fails: a missing clause stays empty.
+// parseReceived reads the clauses of a Received value with the trace
+// parser (received.Parse), keeping the host names that are names: an
+// address or literal in the from- or by-clause stays empty.
 func parseReceived(v string) receivedHop {
-	if i := strings.LastIndexByte(v, ';'); i >= 0 {
-		v = v[:i]
-	}
-	words := strings.Fields(arfield.StripComments(v))
-	var hop receivedHop
-	for i := 0; i+1 < len(words); i++ {
-		next := words[i+1]
-		switch strings.ToLower(words[i]) {
-		case "from":
-			if hop.from == "" {
-				hop.from = hostName(next)
-			}
-		case "by":
-			if hop.by == "" {
-				hop.by = hostName(next)
-			}
-		case "for":
-			if hop.rcpt == "" {
-				hop.rcpt = strings.Trim(next, "<>;,")
-			}
-		}
-	}
-	return hop
+	f := received.Parse(v)
+	return receivedHop{from: hostName(f.From.HELO), by: hostName(f.By), rcpt: f.For}
 }
 
 // hostName returns w lower-cased when it is a usable host name: not an

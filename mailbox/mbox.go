@@ -47,7 +47,10 @@ type MessageError struct {
 	Err error
 }
 
+// Error names the message and the problem.
 func (e *MessageError) Error() string { return fmt.Sprintf("mailbox: %s: %v", e.ID, e.Err) }
+
+// Unwrap returns the underlying error.
 func (e *MessageError) Unwrap() error { return e.Err }
 
 // fromLine is the mbox separator (RFC 4155): "From " sender asctime-date.

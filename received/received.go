@@ -5,7 +5,7 @@
 //
 // Parse reads one Received field value as the MTAs in use write it:
 // Postfix, Exim, Sendmail, qmail, Microsoft Exchange and Microsoft 365,
-// Gmail, Courier. Session finds the boundary field and returns the facts it
+// Gmail, Courier. FromHeader finds the boundary field and returns the facts it
 // records. Both work on untrusted input: they never fail, never panic, and
 // leave a fact they cannot read unknown rather than guess it.
 package received

@@ -186,6 +186,13 @@ func TestFromHeader(t *testing.T) {
 		}
 	}
 	assert.Equal(t, -1, FromHeader(hdr(edge), Receiver{}).Boundary, "no receiver configured")
+	for with, want := range map[string]bool{"ESMTPSA": true, "esmtpa": true, "UTF8SMTPSA": true, "LMTPA": true, "ESMTPS": false, "SMTP": false, "": false} {
+		f := "Received: from a.example.org (a.example.org [192.0.2.3]) by mx1.example.net"
+		if with != "" {
+			f += " with " + with
+		}
+		assert.Equal(t, want, FromHeader(hdr(f+"; Thu, 15 Jan 2026 10:00:00 +0000"), rcv).Authenticated, with)
+	}
 	var many []string
 	for i := 0; i < MaxFields+1; i++ {
 		many = append(many, hop)

@@ -150,7 +150,7 @@ type HeaderField struct {
 // MaxFields bounds the Received fields Session reads, top first.
 const MaxFields = 50
 
-// Facts of the session at the boundary.
+// Session is what the trace says of the SMTP session at the boundary.
 type Session struct {
 	// Boundary is the index, in the fields given to Session, of the
 	// Received field that the outermost receiver host wrote when it
@@ -174,6 +174,10 @@ type Session struct {
 	RcptTo []string
 	// Time is the time of receipt: the boundary field's date, in UTC.
 	Time time.Time
+	// Authenticated reports that the client authenticated: the boundary
+	// field's with-protocol is ESMTPA, ESMTPSA, LMTPA or the like
+	// (RFC 3848 §2: the "A" suffix says SMTP AUTH succeeded).
+	Authenticated bool
 	// Reason says why no boundary was found, when none was.
 	Reason string
 }
@@ -235,6 +239,8 @@ func FromHeader(fields []HeaderField, r Receiver) Session {
 		s.HELO, s.Known = f.From.HELO, s.Known|FactHELO
 	}
 	s.PTR = f.From.PTR
+	w := strings.ToUpper(f.With)
+	s.Authenticated = strings.HasSuffix(w, "SMTPA") || strings.HasSuffix(w, "SMTPSA") || strings.HasSuffix(w, "LMTPA") || strings.HasSuffix(w, "LMTPSA")
 	if !f.Date.IsZero() {
 		s.Time, s.Known = f.Date, s.Known|FactTime
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/ptr"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/sender"
 	"github.com/mailtrust/mailtrust/spf"
@@ -45,6 +46,10 @@ type Evaluator struct {
 	readers    sync.Pool       // of *bufio.Reader, readerSize
 	keys       dkim.KeyCache   // parsed DKIM and ARC key records
 	spfRecords spf.RecordCache // parsed SPF records
+
+	// See Options.Receiver and Options.ReceiverAuthServID.
+	receiver           received.Receiver
+	receiverAuthServID string
 }
 
 // New returns an Evaluator for opts (nil means defaults).
@@ -63,6 +68,9 @@ func New(opts *Options) *Evaluator {
 		authServID: opts.AuthServID,
 		limits:     opts.Limits.withDefaults(),
 		log:        opts.Logger,
+
+		receiver:           opts.Receiver,
+		receiverAuthServID: normAuthServID(opts.ReceiverAuthServID),
 	}
 	if e.res == nil {
 		e.res = resolver.Default()
@@ -115,6 +123,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 	if conn.MailFrom == "<>" {
 		conn.MailFrom = ""
 	}
+	if conn.Source == "" {
+		conn.Source = SourceCase
+	}
 	ev := &evaluation{
 		e:    e,
 		conn: conn,
@@ -123,6 +134,8 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 	}
 	err := ev.run(ctx, msg)
 	ev.score()
+	ev.capUnknown()
+	ev.v.Conn = ev.conn
 	// The Authentication-Results field says only "temporary DNS failure";
 	// the resolver's own words go to the log (and stay in the reasons).
 	for _, r := range ev.v.Reasons {
@@ -158,6 +171,12 @@ type evaluation struct {
 	capIncomplete bool
 	// notMessage: the input is not a message; NotAMessage is the reason.
 	notMessage bool
+	// boundary is the index in header.Fields of the receiver's boundary
+	// Received field, -1 when unknown; traceNote says why there is none.
+	boundary  int
+	traceNote string
+	// spfUnknown: SPF was not run for want of a session fact.
+	spfUnknown bool
 }
 
 func (ev *evaluation) add(c Code, detail string) {
@@ -167,10 +186,7 @@ func (ev *evaluation) add(c Code, detail string) {
 }
 
 func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
-	v, conn, lim := ev.v, ev.conn, ev.e.limits
-	if conn.Authenticated {
-		ev.add(Authenticated, "client authenticated (SMTP AUTH)")
-	}
+	v, lim := ev.v, ev.e.limits
 
 	// 1. The header block, once and bounded; the body stays a stream.
 	br := ev.e.reader(msg)
@@ -184,6 +200,17 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		MaxHeaderBytes: lim.MaxHeaderBytes, MaxFields: lim.MaxHeaderFields, MaxLineLength: lim.MaxLineLength,
 	})
 	ev.header = h
+	v.MessageID = msgID(h)
+	// The session facts, from the caller or the receiver's trace.
+	ev.readTrace(h)
+	ev.noteUnknown()
+	conn := ev.conn
+	if conn.Authenticated {
+		ev.add(Authenticated, "client authenticated (SMTP AUTH)")
+	}
+	missing := conn.Missing()
+	ipKnown, heloKnown, mfKnown := !missing.Has(FactIP), !missing.Has(FactHELO), !missing.Has(FactMailFrom)
+	ev.spfUnknown = !ipKnown || !mfKnown
 	bodyOK := true
 	switch {
 	case herr == nil || errors.Is(herr, message.ErrNoHeader):
@@ -212,10 +239,17 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		}
 		ev.add(Code(p), detail)
 	}
-	for _, p := range message.CheckEnvelope(conn.MailFrom, conn.HELO) {
-		ev.add(Code(p), "MAIL FROM "+quote(conn.MailFrom)+", HELO "+quote(conn.HELO))
+	if mfKnown || heloKnown {
+		for _, p := range message.CheckEnvelope(conn.MailFrom, conn.HELO) {
+			if p == message.EnvelopeMailFromSyntax && !mfKnown {
+				continue
+			}
+			ev.add(Code(p), "MAIL FROM "+quote(conn.MailFrom)+", HELO "+quote(conn.HELO))
+		}
 	}
-	if conn.MailFrom == "" {
+	if !mfKnown {
+		// Unknown: neither the null reverse-path nor a domain.
+	} else if conn.MailFrom == "" {
 		ev.add(NullReversePathID, "null reverse-path: HELO "+quote(conn.HELO)+" stands for SPF")
 	} else if i := strings.LastIndexByte(conn.MailFrom, '@'); i >= 0 {
 		ev.mailFromDom = domain.Normalize(conn.MailFrom[i+1:])
@@ -232,15 +266,21 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// twice).
 	var checks resolver.Tasks
 	senders := uniq(ev.mailFromDom, v.From.Domain)
-	checks.Go(ev.res, func(r resolver.Resolver) {
-		v.PTR = ptr.Check(ctx, r, conn.IP, &ptr.Options{SenderDomains: senders})
-	})
-	checks.Go(ev.res, func(r resolver.Resolver) {
-		v.HELO = helo.Check(ctx, r, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
-	})
-	checks.Go(ev.res, func(r resolver.Resolver) {
-		v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, &spf.Options{Records: &ev.e.spfRecords})
-	})
+	// Unknown facts leave the checks that need them unrun: their results
+	// stay zero, which no score reads (Conn).
+	if ipKnown {
+		checks.Go(ev.res, func(r resolver.Resolver) {
+			v.PTR = ptr.Check(ctx, r, conn.IP, &ptr.Options{SenderDomains: senders})
+		})
+	}
+	if ipKnown && heloKnown {
+		checks.Go(ev.res, func(r resolver.Resolver) {
+			v.HELO = helo.Check(ctx, r, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
+		})
+	}
+	if !ev.spfUnknown {
+		checks.Go(ev.res, func(r resolver.Resolver) { v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, &spf.Options{Records: &ev.e.spfRecords}) })
+	}
 	var disc dmarc.Discovery
 	if v.From.Domain != "" {
 		checks.Go(ev.res, func(r resolver.Resolver) { disc = dmarc.Lookup(ctx, r, v.From.Domain) })
@@ -308,15 +348,21 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	} else {
 		v.DMARC = dmarc.NoFromDomain("no single usable From domain")
 	}
-	if v.DMARC.Record != nil {
+	if v.DMARC.Record != nil && !(ev.spfUnknown && v.DMARC.Status == dmarc.StatusFail) {
 		v.Disposition = v.DMARC.Disposition
 	}
 
 	// 6. Forwarding, trusted forwarders, automated mail.
 	if h != nil {
-		v.Original, ev.forged = forward.Rescue(h, v.From, v.ARC, forward.Conn{
+		var forged []string
+		v.Original, forged = forward.Rescue(ev.receiverResults(h), v.From, v.ARC, forward.Conn{
 			IP: conn.IP, PTRConfirmed: v.PTR.Confirmed, HELO: conn.HELO, HELOPass: v.HELO.Status == helo.StatusPass,
 		}, ev.e.trust)
+		if ipKnown {
+			// Without the IP, who handed the message over is unknown:
+			// not a forgery.
+			ev.forged = append(ev.forged, forged...)
+		}
 		in := forward.DetectInput{
 			Header: h, MailFrom: conn.MailFrom, Rcpt: conn.RcptTo,
 			SPFStatus: v.SPF.Status, SPFDomain: v.SPF.Domain, From: v.From,
@@ -417,7 +463,9 @@ func (ev *evaluation) headerAnomalies() {
 func (ev *evaluation) authResults() string {
 	v := ev.v
 	rs := make([]authres.Result, 0, 4+len(v.DKIM))
-	rs = append(rs, v.SPF.AuthResult())
+	if v.SPF.Status != "" {
+		rs = append(rs, v.SPF.AuthResult())
+	}
 	rs = append(rs, dkim.AuthResults(v.DKIM)...)
 	if v.From.Domain != "" {
 		rs = append(rs, v.DMARC.AuthResult())
@@ -425,7 +473,9 @@ func (ev *evaluation) authResults() string {
 	if v.ARC.Status != "" {
 		rs = append(rs, v.ARC.AuthResult())
 	}
-	rs = append(rs, v.PTR.AuthResult())
+	if v.PTR.Status != "" {
+		rs = append(rs, v.PTR.AuthResult())
+	}
 	return "Authentication-Results: " + arfield.Format(ev.e.authServID, rs)
 }
 
@@ -437,6 +487,18 @@ func messageID(h *message.Header) string {
 		return f.Unfolded()
 	}
 	return ""
+}
+
+// msgID returns the Message-ID's msg-id without angle brackets (RFC 5322
+// §3.6.4), "" when there is none.
+func msgID(h *message.Header) string {
+	id := messageID(h)
+	if i := strings.IndexByte(id, '<'); i >= 0 {
+		if j := strings.IndexByte(id[i:], '>'); j > 0 {
+			return strings.TrimSpace(id[i+1 : i+j])
+		}
+	}
+	return strings.TrimSpace(id)
 }
 
 func quote(s string) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/resolver"
 )
 
@@ -22,15 +23,25 @@ const (
 )
 
 // Conn holds what the SMTP session said about a message.
+//
+// A fact the caller does not know is unknown, not empty: a zero IP, an
+// empty HELO, and MailFrom when Unknown lists FactMailFrom (since "" is
+// the null reverse-path, a fact). The checks that need an unknown fact are
+// not run and not weighed: no PTR, HELO or SPF check without the IP, no
+// HELO check without the name, no SPF without MAIL FROM, and DMARC cannot
+// fail on SPF's account. The verdict gives one reason per unknown fact
+// (conn.ip-unknown, conn.helo-unknown, conn.mail-from-unknown) and is at
+// most neutral (conn.unknown-capped).
 type Conn struct {
-	// IP is the connecting client's address.
+	// IP is the connecting client's address; the zero Addr is unknown.
 	IP netip.Addr
-	// HELO is the name given in HELO/EHLO.
+	// HELO is the name given in HELO/EHLO; "" is unknown.
 	HELO string
 	// MailFrom is the reverse-path without angle brackets; "" (or "<>") is
-	// the null reverse-path.
+	// the null reverse-path, unless Unknown lists FactMailFrom.
 	MailFrom string
-	// RcptTo are the envelope recipients.
+	// RcptTo are the envelope recipients; none given is unknown, which
+	// no check depends on.
 	RcptTo []string
 	// Time is the moment of receipt, against which signature timestamps
 	// and expiry are judged. Zero means now.
@@ -39,6 +50,16 @@ type Conn struct {
 	// submission or connector port): the receiver's own relays, trusted by
 	// configuration.
 	Authenticated bool
+	// Unknown lists facts the caller does not know, for those whose zero
+	// value is a fact (FactMailFrom). FactTime here means Time is only the
+	// clock the message is judged against, not its time of receipt: the
+	// verdict line then gives no conn.time. See Missing.
+	Unknown Facts
+	// Source says where the facts came from, as the verdict line's
+	// conn.from reports it: SourceCase (the default: the caller saw the
+	// session) or SourceHeaders (read back from the receiver's trace
+	// fields; Evaluate sets it when it does so, see Options.Receiver).
+	Source string
 }
 
 // Thresholds map a score to a level: score <= Trusted is trusted, score >=
@@ -161,6 +182,22 @@ type Options struct {
 	// AuthServID names this receiver in the Authentication-Results header
 	// (RFC 8601 §2.5). Default "mailtrust".
 	AuthServID string
+	// Receiver names the receiver's own hosts, for messages judged after
+	// delivery (an archive, a mailbox). When a Conn has no IP, the session
+	// facts are read from the Received field that the outermost receiver
+	// host wrote on accepting the message from outside, with Return-Path,
+	// X-Original-To and Delivered-To (received.FromHeader), and
+	// Conn.Source becomes SourceHeaders. The zero value names none: a Conn
+	// without an IP then stays without one.
+	Receiver received.Receiver
+	// ReceiverAuthServID is the authserv-id the receiver wrote into its
+	// Authentication-Results at receipt (RFC 8601 §2.5), compared without
+	// case. Such fields above the trace boundary are the receiver's own
+	// results: not read as upstream results, not forgeries, and the first
+	// is reported as Verdict.Recorded. Below the boundary, or in a message
+	// judged on arrival (Conn facts given, no Receiver), they are forged
+	// (upstream.forged-results). Empty: no field is treated so.
+	ReceiverAuthServID string
 	// Limits bound the work per message.
 	Limits Limits
 	// Logger receives debug records of each evaluation. Nil discards.

@@ -168,6 +168,10 @@ func (ev *evaluation) scoreAuth() {
 	case dmarc.StatusPass:
 		ev.add(DMARCPass, dmarcDetail(d, v.SPF.Domain))
 	case dmarc.StatusFail:
+		if ev.spfUnknown && d.DKIMAligned == "" {
+			ev.add(DMARCUndecided, fmt.Sprintf("%s (p=%s): no aligned DKIM pass, SPF not checked", d.Domain, d.Policy))
+			break
+		}
 		if f := ev.pendingForwarder(); f != "" {
 			// The trusted forwarder's chain could not be checked: it might
 			// carry a pass, so the failure is undecided, not counted.

@@ -107,6 +107,17 @@ const (
 	HELOOtherOrg   Code = "helo.other-org"
 	HELOMX         Code = "helo.mx"
 	HostClaimOther Code = "conn.claims-other-org"
+	// Session facts not known (Conn.Missing): the checks that need them
+	// did not run.
+	ConnIPUnknown       Code = "conn.ip-unknown"
+	ConnHELOUnknown     Code = "conn.helo-unknown"
+	ConnMailFromUnknown Code = "conn.mail-from-unknown"
+	// UnknownCapped is given when a verdict that scored as trusted is
+	// reported as neutral because a session fact was unknown.
+	UnknownCapped Code = "conn.unknown-capped"
+	// DMARCUndecided: DMARC found no aligned DKIM pass, and SPF could not
+	// be checked for want of a session fact, so it did not fail.
+	DMARCUndecided Code = "dmarc.undecided"
 
 	// Sender and recipient domains.
 	FromNXDomain      Code = "sender.from-nxdomain"
@@ -227,6 +238,11 @@ func Signals() []Signal {
 		{HELOOtherOrg, GroupConnection, 0.5, "The HELO names another organization than the sender's domain (weak: shared infrastructure is common)."},
 		{HELOMX, GroupConnection, -0.25, "The HELO is one of the sender domain's MX hosts, as receivers' documentation asks."},
 		{HostClaimOther, GroupSpoof, 3.0, "The PTR or HELO claims a host in the sender's organization that does not resolve back to the connecting IP."},
+		{ConnIPUnknown, GroupInfo, 0, "The connecting IP is not known (not given, not in the receiver's trace): PTR, HELO and SPF are not checked, and the level is at most neutral."},
+		{ConnHELOUnknown, GroupInfo, 0, "The HELO name is not known: the HELO check does not run, and the level is at most neutral."},
+		{ConnMailFromUnknown, GroupInfo, 0, "MAIL FROM is not known (an unknown reverse-path is not the null one): SPF does not run, and the level is at most neutral."},
+		{UnknownCapped, GroupInfo, 0, "The score reads trusted, but a session fact was unknown and the checks needing it did not run: the level is held at neutral."},
+		{DMARCUndecided, GroupInfo, 0, "No aligned DKIM pass, and SPF could not be checked for want of the IP or MAIL FROM: DMARC might have passed on SPF, so it is not counted as failing (RFC 7489 §4.2)."},
 		{FromNXDomain, GroupSender, 6.5, "The From domain does not exist: nobody can own it, so no reply can reach it (receivers: untrusted)."},
 		{MailFromNXDomain, GroupSender, 3.0, "The MAIL FROM domain does not exist (a bounce cannot be delivered; RFC 5321 §4.1.4 expects a usable reverse-path)."},
 		{RcptNXDomain, GroupSender, 6.5, "A recipient header domain (To/Cc) does not exist: receivers treat such mail as untrusted."},

@@ -2,6 +2,7 @@ package trust
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/automated"
@@ -56,6 +57,16 @@ type Verdict struct {
 	// AuthenticationResults is an RFC 8601 header field, name included,
 	// without the final CRLF.
 	AuthenticationResults string
+	// MessageID is the Message-ID's msg-id without angle brackets, ""
+	// when there is none: the same message in any source.
+	MessageID string
+	// Conn is the session facts the verdict used: the caller's, or those
+	// read from the receiver's trace (Conn.Source), with the time of
+	// receipt filled in.
+	Conn Conn
+	// Recorded is what the receiver wrote at receipt, when
+	// Options.ReceiverAuthServID found it above the trace boundary.
+	Recorded *Recorded
 }
 
 // Has reports whether the verdict gave reason code c.
@@ -142,8 +153,31 @@ type jsonAutomated struct {
 	Signals   []jsonSignal `json:"signals,omitempty"`
 }
 
+// jsonConn is the verdict line's conn: unknown facts are absent, while
+// mail_from "" is the null reverse-path.
+type jsonConn struct {
+	IP       string   `json:"ip,omitempty"`
+	HELO     string   `json:"helo,omitempty"`
+	MailFrom *string  `json:"mail_from,omitempty"`
+	RcptTo   []string `json:"rcpt_to,omitempty"`
+	Time     string   `json:"time,omitempty"`
+	From     string   `json:"from"`
+}
+
+type jsonRecorded struct {
+	AuthServID string `json:"authserv_id"`
+	SPF        string `json:"spf,omitempty"`
+	DKIM       string `json:"dkim,omitempty"`
+	DMARC      string `json:"dmarc,omitempty"`
+	ARC        string `json:"arc,omitempty"`
+	IPRev      string `json:"iprev,omitempty"`
+}
+
 type jsonVerdict struct {
 	ID                    string        `json:"id,omitempty"`
+	MessageID             string        `json:"message_id"`
+	Conn                  jsonConn      `json:"conn"`
+	Recorded              *jsonRecorded `json:"recorded,omitempty"`
 	Verdict               Level         `json:"verdict"`
 	Score                 float64       `json:"score"`
 	Incomplete            bool          `json:"incomplete"`
@@ -181,6 +215,8 @@ func signals[C ~string](codes []C, details []string) []jsonSignal {
 func (v *Verdict) view(id string) jsonVerdict {
 	j := jsonVerdict{
 		ID:         id,
+		MessageID:  v.MessageID,
+		Conn:       connView(v.Conn),
 		Verdict:    v.Level,
 		Score:      round2(v.Score),
 		Incomplete: v.Incomplete,
@@ -221,6 +257,9 @@ func (v *Verdict) view(id string) jsonVerdict {
 	if n := len(v.ARC.Sets); n > 0 {
 		j.ARC.Sealer = v.ARC.Sets[n-1].SealDomain
 	}
+	if r := v.Recorded; r != nil {
+		j.Recorded = &jsonRecorded{AuthServID: r.AuthServID, SPF: string(r.SPF), DKIM: string(r.DKIM), DMARC: string(r.DMARC), ARC: string(r.ARC), IPRev: string(r.IPRev)}
+	}
 	if o := v.Original; o != nil {
 		j.ARC.Original = &jsonOriginal{Via: string(o.Via), Forwarder: o.Forwarder, SPF: string(o.SPF), DKIM: string(o.DKIM), DMARC: string(o.DMARC)}
 	}
@@ -229,6 +268,26 @@ func (v *Verdict) view(id string) jsonVerdict {
 			Result: string(d.Status), Domain: d.Domain, Selector: d.Selector,
 			Algorithm: d.Algorithm, KeyBits: d.KeyBits, Reason: d.Reason,
 		})
+	}
+	return j
+}
+
+func connView(c Conn) jsonConn {
+	m := c.Missing()
+	j := jsonConn{HELO: c.HELO, From: c.Source}
+	if j.From == "" {
+		j.From = SourceCase
+	}
+	if c.IP.IsValid() {
+		j.IP = c.IP.String()
+	}
+	if !m.Has(FactMailFrom) {
+		mf := c.MailFrom
+		j.MailFrom = &mf
+	}
+	j.RcptTo = c.RcptTo
+	if !c.Time.IsZero() && !m.Has(FactTime) {
+		j.Time = c.Time.UTC().Format(time.RFC3339)
 	}
 	return j
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/trust"
 )
 
@@ -34,9 +33,11 @@ const checkSynopsis = "mailtrust check [flags] MESSAGE.eml|-"
 func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	var (
-		ipFlag   = fs.String("ip", "", "connecting client `IP` (default: none known, 0.0.0.0)")
-		heloFlag = fs.String("helo", "", "HELO/EHLO `NAME`")
-		from     = fs.String("from", "", "MAIL FROM `ADDR` (empty: null reverse-path)")
+		ipFlag   = fs.String("ip", "", "connecting client `IP` (default: unknown, or from the trace with -receiver)")
+		heloFlag = fs.String("helo", "", "HELO/EHLO `NAME` (default: unknown)")
+		from     = fs.String("from", "", "MAIL FROM `ADDR` (\"\" or <>: null reverse-path; not given: unknown)")
+		rcvFlag  = fs.String("receiver", "", "the receiver's own hosts: `LIST` of names and CIDR networks; without -ip, the session facts come from its trace")
+		authID   = fs.String("authserv-id", "", "the receiver's authserv-`ID` in the Authentication-Results it wrote")
 		at       = fs.String("time", "", "time of receipt, `RFC3339` (default now)")
 		asJSON   = fs.Bool("json", false, "print the JSON verdict line")
 		auth     = fs.Bool("authenticated", false, "the client authenticated (SMTP AUTH)")
@@ -58,6 +59,14 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	conn := trust.Conn{HELO: *heloFlag, MailFrom: *from, RcptTo: rcpt, Authenticated: *auth}
+	if !flagGiven(fs, "from") {
+		conn.Unknown |= trust.FactMailFrom
+	}
+	rcv, err := received.ParseReceiver(*rcvFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailtrust check: -receiver: %v\n", err)
+		return exitUsage
+	}
 	if *ipFlag != "" {
 		ip, err := netip.ParseAddr(*ipFlag)
 		if err != nil {
@@ -93,8 +102,8 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mailtrust check: %v\n", err)
 		return exitMissing
 	}
-	ev := trust.New(&trust.Options{Resolver: res, TrustedForwarders: trusted})
-	v, err := ev.Evaluate(context.Background(), conn, skipMboxFrom(msg))
+	ev := trust.New(&trust.Options{Resolver: res, TrustedForwarders: trusted, Receiver: rcv, ReceiverAuthServID: *authID})
+	v, err := ev.Evaluate(context.Background(), conn, msg)
 	if err != nil {
 		// Only reading the message fails: the input is unreadable.
 		fmt.Fprintf(stderr, "mailtrust check: %v\n", err)
@@ -137,20 +146,4 @@ func openMessage(name string) (*os.File, error) {
 		return nil, fmt.Errorf("%s: is a directory, not a message", name)
 	}
 	return f, nil
-}
-
-// skipMboxFrom drops the "From " separator line that a message saved from
-// an mbox file starts with (RFC 4155 §2): it belongs to the mailbox, not
-// to the message, which would otherwise begin with a line that is no
-// header field.
-func skipMboxFrom(r io.Reader) io.Reader {
-	br := bufio.NewReader(r)
-	// A separator is one short line; anything else is left as it is.
-	p, _ := br.Peek(1000)
-	if bytes.HasPrefix(p, []byte("From ")) {
-		if i := bytes.IndexByte(p, '\n'); i >= 0 {
-			_, _ = br.Discard(i + 1)
-		}
-	}
-	return br
 }

@@ -2,13 +2,16 @@
 // came from, and why.
 //
 //	mailtrust check [flags] MESSAGE.eml|-      one message, a readable report or -json
-//	mailtrust replay [flags] CORPUS/cases.jsonl a corpus, one verdict line per case
-//	mailtrust record [flags] -out ZONE.txt CORPUS/cases.jsonl
+//	mailtrust replay [flags] SOURCE...         cases.jsonl, mbox, Maildir or .eml folder,
+//	                                           one verdict line per message
+//	mailtrust record [flags] -out ZONE.txt SOURCE...
 //	                                           live DNS, written down for replay
 //
 // DNS comes from a zone file (-zone), a server (-dns HOST:PORT) or the
-// system resolver. Replay defaults to zone.txt beside the cases file, so a
-// corpus replays offline and gives the same verdicts years later.
+// system resolver. Replay defaults to zone.txt beside (or in) the first
+// source, so a corpus replays offline and gives the same verdicts years
+// later. -receiver names the receiver's hosts, so that a stored message's
+// session facts are read from the trace its receiver wrote.
 //
 // check exits 0 for a trusted or neutral verdict, 1 for a suspicious or
 // untrusted one, 75 (EX_TEMPFAIL) for an incomplete one, 64 for a usage
@@ -25,11 +28,19 @@ import (
 
 const usage = `usage:
   mailtrust check  [-ip IP] [-helo NAME] [-from ADDR] [-rcpt ADDR] [-time RFC3339]
+                   [-receiver LIST] [-authserv-id ID]
                    [-zone FILE | -dns HOST:PORT] [-trusted DOMAINS] [-authenticated]
                    [-record ZONE.txt] [-json] MESSAGE.eml|-
-  mailtrust replay [-zone FILE | -dns HOST:PORT] [-j N] [-record ZONE.txt] CORPUS/cases.jsonl
-  mailtrust record [-dns HOST:PORT] -out ZONE.txt CORPUS/cases.jsonl
+  mailtrust replay [-zone FILE | -dns HOST:PORT] [-j N] [-record ZONE.txt [-force]]
+                   [-receiver LIST] [-authserv-id ID] [-trusted DOMAINS] [-shard K/N]
+                   [-format jsonl|csv] [-allow-outside] SOURCE...
+  mailtrust record [-dns HOST:PORT] [-force] -out ZONE.txt SOURCE...
+  mailtrust milter -listen inet:HOST:PORT|unix:PATH [-zone FILE | -dns HOST:PORT]
+                   [-authserv-id ID] [-trusted-forwarders DOMAINS] [-receiver LIST]
+                   [-reject LEVEL] [-tempfail-incomplete] [-j N]
   mailtrust version
+
+  SOURCE: a cases.jsonl file, an mbox file, a Maildir or a folder of .eml files.
 
 Each command lists its flags with -h.
 

@@ -74,35 +74,88 @@ func (e *LineError) Unwrap() error { return e.Err }
 const MaxLine = 1 << 20
 
 // Read reads every case of r. Lines that are blank are skipped; a line that
-// is not a valid case is reported in errs with its line number, and the
-// others are still returned.
+// is not a valid case, or longer than MaxLine, is reported in errs with its
+// line number, and the others are still returned.
 func Read(r io.Reader) (cases []Case, errs []error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), MaxLine)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := bytes.TrimSpace(sc.Bytes())
+	cr := NewReader(r)
+	for {
+		c, err := cr.Next()
+		if errors.Is(err, io.EOF) {
+			return cases, errs
+		}
+		var le *LineError
+		if errors.As(err, &le) {
+			errs = append(errs, err)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, &LineError{cr.n + 1, err})
+			return cases, errs
+		}
+		cases = append(cases, c)
+	}
+}
+
+// Reader reads cases one at a time, in flat memory.
+type Reader struct {
+	br  *bufio.Reader
+	n   int
+	buf []byte
+}
+
+// NewReader reads the cases of r.
+func NewReader(r io.Reader) *Reader { return &Reader{br: bufio.NewReaderSize(r, 64<<10)} }
+
+// ErrLineTooLong reports a cases line longer than MaxLine; the reader goes
+// on with the next line.
+var ErrLineTooLong = fmt.Errorf("corpus: line longer than %d bytes", MaxLine)
+
+// Next returns the next case, io.EOF after the last, a *LineError for a
+// line that is not a case (the reader can go on), or a read error.
+func (cr *Reader) Next() (Case, error) {
+	for {
+		cr.buf = cr.buf[:0]
+		long := false
+		var err error
+		for {
+			var frag []byte
+			frag, err = cr.br.ReadSlice('\n')
+			if !long {
+				if len(cr.buf)+len(frag) > MaxLine+2 {
+					long = true
+					cr.buf = cr.buf[:0]
+				} else {
+					cr.buf = append(cr.buf, frag...)
+				}
+			}
+			if !errors.Is(err, bufio.ErrBufferFull) {
+				break
+			}
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return Case{}, err
+		}
+		if len(cr.buf) == 0 && !long && errors.Is(err, io.EOF) {
+			return Case{}, io.EOF
+		}
+		cr.n++
+		if long {
+			return Case{}, &LineError{cr.n, ErrLineTooLong}
+		}
+		line := bytes.TrimSpace(cr.buf)
 		if len(line) == 0 {
 			continue
 		}
 		var c Case
-		dec := json.NewDecoder(bytes.NewReader(line))
-		if err := dec.Decode(&c); err != nil {
-			errs = append(errs, &LineError{n, err})
-			continue
+		if err := json.Unmarshal(line, &c); err != nil {
+			return Case{}, &LineError{cr.n, err}
 		}
 		if c.ID == "" || c.Message == "" {
-			errs = append(errs, &LineError{n, errors.New("case needs id and message")})
-			continue
+			return Case{}, &LineError{cr.n, errors.New("case needs id and message")}
 		}
-		c.Line = n
-		cases = append(cases, c)
+		c.Line = cr.n
+		return c, nil
 	}
-	if err := sc.Err(); err != nil {
-		errs = append(errs, &LineError{n + 1, err})
-	}
-	return cases, errs
 }
 
 // ReadFile reads a cases file.

@@ -2,7 +2,11 @@
 // messages signed (and ARC-sealed) with keys made for it, the zone data they
 // need, and the cases with their expectations.
 //
-//	go run ./internal/cmd/gencorpus [-dir testdata/corpus]
+//	go run ./internal/cmd/gencorpus [-dir testdata/corpus] [-mailbox testdata/mailbox]
+//
+// It also writes the same messages as their receiver stored them, trace
+// fields on top, to testdata/mailbox: a folder of .eml files, a Maildir and
+// an mbox, with a cases.jsonl that spells out their session facts.
 //
 // Keys are kept in DIR/keys and reused, so running it again rewrites the
 // same files byte for byte.
@@ -38,6 +42,7 @@ type gen struct {
 
 func main() {
 	dir := flag.String("dir", "testdata/corpus", "corpus `DIR`")
+	mbox := flag.String("mailbox", "testdata/mailbox", "write the corpus messages as the receiver stored them to `DIR` (\"\": not)")
 	flag.Parse()
 	g := &gen{dir: *dir, keys: map[string]testmail.Key{}}
 	for _, d := range []string{"keys", "msgs"} {
@@ -47,6 +52,11 @@ func main() {
 	}
 	g.build()
 	g.write()
+	if *mbox != "" {
+		if err := writeMailbox(g.dir, *mbox, g.cases); err != nil {
+			log.Fatal(err)
+		}
+	}
 }
 
 func (g *gen) key(name, kind, domain, selector string) testmail.Key {
