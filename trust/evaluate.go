@@ -279,7 +279,9 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		})
 	}
 	if !ev.spfUnknown {
-		checks.Go(ev.res, func(r resolver.Resolver) { v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, &spf.Options{Records: &ev.e.spfRecords}) })
+		checks.Go(ev.res, func(r resolver.Resolver) {
+			v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, &spf.Options{Records: &ev.e.spfRecords})
+		})
 	}
 	var disc dmarc.Discovery
 	if v.From.Domain != "" {
