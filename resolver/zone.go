@@ -192,6 +192,11 @@ func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
 				name += "." + cur
 			}
 		}
+		// Recorders write names with \DDD escapes (escapedName).
+		name, err := canonicalName(name)
+		if err != nil {
+			return fmt.Errorf("resolver: zone %s: fault comment %q: %w", filename, line, err)
+		}
 		if strings.EqualFold(m[1], "servfail") {
 			z.SetFault(name, FaultServfail)
 		} else {
@@ -207,17 +212,27 @@ func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
 		// The parser also accepts records without data (the RFC 2136
 		// §2.5 update forms: "name TXT" alone); a zone holds none, so a
 		// record must read back from its own text form.
-		back, err := dns.NewRR(rr.String())
+		_, err := dns.NewRR(rr.String())
 		if err != nil {
 			return fmt.Errorf("resolver: zone %s: incomplete record %q: %w", filename, rr.String(), err)
 		}
-		// Nor does it hold a record whose text form reads back as another
-		// (names with escapes the parser and printer disagree on, such as
-		// an unescaped "'" the printer escapes): what a Recorder writes
-		// must replay as what it saw, field by field, not only as text.
-		if back == nil || back.String() != rr.String() || !dns.IsDuplicate(back, rr) {
+		// Every name and string is taken as the wire would give it, so
+		// that "'" and "\'" or "\039" are one name, as they are one
+		// octet (RFC 1035 §5.1): a Recorder's escapes replay as the names
+		// it saw. The record must then read back from its own text form
+		// as the same octets, field by field.
+		canon, err := wireCopy(rr)
+		if err != nil {
+			return fmt.Errorf("resolver: zone %s: record %q: %w", filename, rr.String(), err)
+		}
+		again, err := dns.NewRR(canon.String())
+		if err != nil || again == nil {
 			return fmt.Errorf("resolver: zone %s: record %q does not read back as itself", filename, rr.String())
 		}
+		if again, err = wireCopy(again); err != nil || !dns.IsDuplicate(again, canon) || again.String() != canon.String() {
+			return fmt.Errorf("resolver: zone %s: record %q does not read back as itself", filename, rr.String())
+		}
+		rr = canon
 		// An SOA without MNAME and RNAME (RFC 1035 §3.3.13) reads back
 		// from its text form too, but not once written with an owner.
 		if soa, ok := rr.(*dns.SOA); ok && (soa.Ns == "" || soa.Mbox == "") {
@@ -244,6 +259,9 @@ func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, 
 	if err := ctx.Err(); err != nil {
 		return nil, contextError(q, err)
 	}
+	if err := CheckName(q.Name); err != nil && q.Name != "." {
+		return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "invalid name", Kind: ErrPermanent, Err: err}
+	}
 	ans, f, err := z.Resolve(name, qtype)
 	switch f {
 	case FaultServfail:
@@ -261,8 +279,12 @@ func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, 
 // reply SERVFAIL or stay silent. The error is non-nil only for an invalid
 // name or a CNAME loop, and wraps ErrPermanent; the Answer is then nil.
 func (z *Zone) Resolve(name string, qtype uint16) (*Answer, Fault, error) {
-	qname := Fqdn(name)
-	if err := CheckName(qname); err != nil && qname != "." {
+	// Any valid domain name, whatever its octets: a server built on the
+	// Zone is asked the alias targets and PTR names of senders, which
+	// CheckName would refuse (Lookup applies it to its questions).
+	qname, err := canonicalName(name)
+	if err != nil {
+		qname := Fqdn(name)
 		return nil, NoFault, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "invalid name", Kind: ErrPermanent, Err: err}
 	}
 	ans := &Answer{Name: qname, Type: qtype, Rcode: dns.RcodeSuccess, TTL: ^uint32(0)}
@@ -299,7 +321,9 @@ func (z *Zone) Resolve(name string, qtype uint16) (*Answer, Fault, error) {
 			seen[cur] = true
 			ans.CNAMEs = append(ans.CNAMEs, c)
 			ans.TTL = min(ans.TTL, c.Hdr.Ttl)
-			cur = Fqdn(c.Target)
+			if cur, err = canonicalName(c.Target); err != nil {
+				return nil, NoFault, &Error{Name: qname, Type: qtype, Rcode: -1, Reason: "invalid CNAME target", Kind: ErrPermanent, Err: err, CNAMEs: ans.CNAMEs}
+			}
 			continue
 		}
 		if types == nil && !z.exists[cur] {

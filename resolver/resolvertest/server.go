@@ -347,12 +347,14 @@ func (s *Server) answer(m *dns.Msg, q dns.Question, oneHop bool) bool {
 			chain = chain[:1]
 		}
 		m.Answer = chain
+	case oneHop && len(ans.CNAMEs) > 0:
+		// The first alias is ours to give; a fault further along the
+		// chain is the other zone's, met when the client asks there.
+		m.Answer = []dns.RR{ans.CNAMEs[0]}
 	case fault == resolver.FaultServfail:
 		m.Rcode = dns.RcodeServerFailure
 	case fault == resolver.FaultTimeout:
 		return false
-	case oneHop && len(ans.CNAMEs) > 0:
-		m.Answer = []dns.RR{ans.CNAMEs[0]}
 	default:
 		m.Rcode = ans.Rcode
 		for _, c := range ans.CNAMEs {
