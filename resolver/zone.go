@@ -30,6 +30,12 @@ const (
 	FaultTimeout
 )
 
+// DefaultMaxFileBytes bounds a master file a Zone reads when its
+// MaxFileBytes is zero: 64 MiB, far more than the DNS of a corpus of
+// thousands of messages, and what a zone file loads into well under a
+// second.
+const DefaultMaxFileBytes = 64 << 20
+
 // DefaultNegativeTTL is the TTL, in seconds, of a negative answer that came
 // without an SOA to take it from (RFC 2308 §5).
 const DefaultNegativeTTL = 300
@@ -49,6 +55,10 @@ type Zone struct {
 	// Timeout bounds how long a FaultTimeout question waits when the
 	// context has no earlier deadline. Zero means one second.
 	Timeout time.Duration
+	// MaxFileBytes bounds each master file ReadMasterFile (and LoadZone)
+	// reads; a larger one is refused with an error saying so, before it
+	// is parsed. Zero means DefaultMaxFileBytes.
+	MaxFileBytes int64
 
 	names  map[string]map[uint16][]dns.RR // owner → type → records
 	exists map[string]bool                // owners and all their ancestors
@@ -87,7 +97,8 @@ func (z *Zone) init() {
 	}
 }
 
-// LoadZone reads a master file into a new Zone.
+// LoadZone reads a master file into a new Zone, refusing one larger than
+// DefaultMaxFileBytes.
 func LoadZone(path string) (*Zone, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -95,6 +106,9 @@ func LoadZone(path string) (*Zone, error) {
 	}
 	defer f.Close()
 	z := NewZone()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > DefaultMaxFileBytes {
+		return nil, fmt.Errorf("resolver: zone %s: %d octets, larger than %d (Zone.MaxFileBytes)", path, fi.Size(), int64(DefaultMaxFileBytes))
+	}
 	if err := z.ReadMasterFile(f, ".", path); err != nil {
 		return nil, err
 	}
@@ -166,9 +180,16 @@ var faultComment = regexp.MustCompile(`(?i)^\s*;\s*(servfail|timeout)\s*:\s*(\S+
 // "; timeout: name." (a relative name is taken relative to the $ORIGIN in
 // force).
 func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
-	data, err := io.ReadAll(r)
+	limit := z.MaxFileBytes
+	if limit <= 0 {
+		limit = DefaultMaxFileBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return err
+		return fmt.Errorf("resolver: zone %s: %w", filename, err)
+	}
+	if int64(len(data)) > limit {
+		return fmt.Errorf("resolver: zone %s: larger than %d octets (Zone.MaxFileBytes)", filename, limit)
 	}
 	// Fault comments are invisible to the zone parser: find them first.
 	cur := Fqdn(origin)

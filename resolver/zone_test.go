@@ -3,6 +3,7 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -219,4 +220,55 @@ func TestZoneZeroValue(t *testing.T) {
 		require.Len(t, ans.Records, 1, spelling)
 		assert.Equal(t, "b\\'.example.", ans.Target(), spelling)
 	}
+}
+
+// commentLines is an endless master file of comment lines.
+type commentLines struct{ n int64 }
+
+func (c *commentLines) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = "; padding\n"[(c.n+int64(i))%10]
+	}
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestZoneFileLimit: a master file larger than MaxFileBytes is refused,
+// with an error naming the limit, before it is parsed; one at the limit
+// loads. The default holds for a file without end.
+func TestZoneFileLimit(t *testing.T) {
+	const rec = "a.example. 60 IN A 192.0.2.1\n"
+	cases := []struct {
+		name  string
+		limit int64
+		text  string
+		ok    bool
+	}{
+		{"at the limit", int64(len(rec)), rec, true},
+		{"one octet over", int64(len(rec)) - 1, rec, false},
+		{"default", 0, rec, true},
+	}
+	for _, tc := range cases {
+		z := resolver.NewZone()
+		z.MaxFileBytes = tc.limit
+		err := z.ReadMasterFile(strings.NewReader(tc.text), ".", "small.txt")
+		if tc.ok {
+			assert.NoError(t, err, tc.name)
+			continue
+		}
+		assert.ErrorContains(t, err, "zone small.txt: larger than", tc.name)
+	}
+	body := &commentLines{}
+	err := resolver.NewZone().ReadMasterFile(body, ".", "endless")
+	assert.ErrorContains(t, err, fmt.Sprintf("larger than %d octets", resolver.DefaultMaxFileBytes))
+	assert.LessOrEqual(t, body.n, int64(resolver.DefaultMaxFileBytes)+1, "read no further than the limit")
+
+	// LoadZone refuses a large file from its size alone.
+	path := filepath.Join(t.TempDir(), "big.txt")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(resolver.DefaultMaxFileBytes+1))
+	require.NoError(t, f.Close())
+	_, err = resolver.LoadZone(path)
+	assert.ErrorContains(t, err, "larger than")
 }
