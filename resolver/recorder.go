@@ -43,8 +43,8 @@ const PlaceholderType = 65534
 //     because its caller's ctx ended is not a fault.
 //   - A CNAME loop (or a chain too long) is written as the aliases the
 //     error carries (Error.CNAMEs), so that the replay meets the same loop.
-//     Other permanent failures (an invalid name, a spent budget) are not written: the
-//     error carries no records to replay them with.
+//     Other permanent failures (an invalid name, a spent budget) are not
+//     written: the error carries no records to replay them with.
 //
 // Output is sorted (faults by name, then records in canonical name order,
 // RFC 4034 §6.1, then type and data), so recording the same answers twice
