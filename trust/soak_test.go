@@ -22,7 +22,7 @@ import (
 	"github.com/mailtrust/mailtrust/trust"
 )
 
-var soakFor = flag.Duration("soak", 0, "run TestSoak for this long (go test -run Soak -soak=5m ./trust/); 0 skips it")
+var soakFor = flag.Duration("soak", 0, "run TestSoak for this long (go test ./trust/ -run Soak -soak=5m); 0 skips it")
 
 // soakRate is the share of DNS questions the soak disturbs.
 const soakRate = 0.15
@@ -37,7 +37,7 @@ const soakRate = 0.15
 // faults left complete is the clean verdict.
 func TestSoak(t *testing.T) {
 	if *soakFor <= 0 {
-		t.Skip("long test, skipped by default: go test -run Soak -soak=5m ./trust/")
+		t.Skip("long test, skipped by default: go test ./trust/ -run Soak -soak=5m")
 	}
 	zone, err := resolver.LoadZone(filepath.Join(corpusDir, "zone.txt"))
 	require.NoError(t, err)
