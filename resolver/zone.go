@@ -31,9 +31,10 @@ const (
 )
 
 // DefaultMaxFileBytes bounds a master file a Zone reads when its
-// MaxFileBytes is zero: 64 MiB, far more than the DNS of a corpus of
-// thousands of messages, and what a zone file loads into well under a
-// second.
+// MaxFileBytes is zero: 64 MiB, several times the DNS of a corpus of
+// thousands of messages. Loading costs about 0.3 s of CPU and 20 MiB of
+// memory per MiB of small records (TXT and A), so a file at the limit
+// takes some 20 s and over 1 GiB: lower it where that matters.
 const DefaultMaxFileBytes = 64 << 20
 
 // DefaultNegativeTTL is the TTL, in seconds, of a negative answer that came
