@@ -179,7 +179,11 @@ var faultComment = regexp.MustCompile(`(?i)^\s*;\s*(servfail|timeout)\s*:\s*(\S+
 // ReadMasterFile adds the records of an RFC 1035 §5 master file, with any
 // number of $ORIGIN blocks, and the fault comments "; servfail: name." and
 // "; timeout: name." (a relative name is taken relative to the $ORIGIN in
-// force).
+// force; octets special in master files are written as RFC 1035 §5.1
+// escapes, as a Recorder writes them: "; timeout: a\039b.example.").
+// Names, in records and comments alike, are read as the wire gives them,
+// so that every spelling of an octet ("'", "\'", "\039") is one name.
+// A file larger than MaxFileBytes is refused before it is parsed.
 func (z *Zone) ReadMasterFile(r io.Reader, origin, filename string) error {
 	limit := z.MaxFileBytes
 	if limit <= 0 {
