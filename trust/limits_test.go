@@ -342,9 +342,10 @@ func (b *endlessBody) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	p = p[:min(int64(len(p)), b.n)]
-	for i := range p {
-		p[i] = b.line[b.off]
-		b.off = (b.off + 1) % len(b.line)
+	for n := 0; n < len(p); {
+		c := copy(p[n:], b.line[b.off:])
+		n += c
+		b.off = (b.off + c) % len(b.line)
 	}
 	b.n -= int64(len(p))
 	return len(p), nil
@@ -371,7 +372,10 @@ func TestBodyDeadline(t *testing.T) {
 		Evaluate(context.Background(), conn, io.MultiReader(bytes.NewReader(head), body))
 	took := time.Since(start)
 	require.NoError(t, err)
-	require.Less(t, took, timeout+700*time.Millisecond, "the deadline ends the body")
+	t.Logf("returned after %v, %d MiB of the body read", took, (1<<30-body.n)>>20)
+	// Hashing all of it takes seconds; a loaded machine may delay the
+	// end by some hundred milliseconds.
+	require.Less(t, took, timeout+2*time.Second, "the deadline ends the body")
 	require.Positive(t, body.n, "the body was not read to its end")
 	require.True(t, v.Incomplete)
 	require.True(t, v.Has(trust.Deadline), "%v", reasonCodes(v))
