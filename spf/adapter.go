@@ -165,8 +165,11 @@ func (a *adapter) LookupMX(ctx context.Context, name string) ([]*net.MX, error) 
 // only, so for it only A is asked, and only the A answer decides a void
 // lookup or a temperror. For an IPv6 client AAAA matters to a, mx and ptr,
 // but exists always asks A (§5.7), and blitiri asks both through this one
-// method, so both are asked with the semantics of resolver.IPs: a failure
-// of one question counts only when the other found nothing.
+// method, so both are asked: a temporary failure of AAAA is a temperror
+// whatever A found (A records cannot match an IPv6 client, so taking them
+// alone would turn the failure into a no-match, and ~all into softfail:
+// RFC 7208 §5 makes it temperror), while a failure of A counts only when
+// AAAA found nothing.
 func (a *adapter) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
 	q, ok := queryName(host)
 	if !ok {
@@ -183,14 +186,22 @@ func (a *adapter) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, 
 		}
 		ips = v4
 	} else {
-		all, exists, err := resolver.IPs(ctx, a.r, q)
-		if err != nil {
-			return nil, dnsError(host, err)
-		}
-		if !exists {
+		var v6 []netip.Addr
+		var a6 *resolver.Answer
+		var err6 error
+		done := resolver.Go(a.r, func(r resolver.Resolver) { v6, a6, err6 = resolver.Addrs(ctx, r, q, dns.TypeAAAA) })
+		v4, a4, err4 := resolver.Addrs(ctx, a.r, q, dns.TypeA)
+		<-done
+		ips = append(v4, v6...)
+		switch {
+		case err6 != nil:
+			return nil, dnsError(host, err6)
+		case len(ips) > 0:
+		case err4 != nil:
+			return nil, dnsError(host, err4)
+		case a4.NXDomain() || a6.NXDomain():
 			return nil, notFound(host)
 		}
-		ips = all
 	}
 	out := make([]net.IPAddr, 0, len(ips))
 	for _, ip := range ips {
