@@ -107,7 +107,8 @@ func TestARCSetsAtBoundary(t *testing.T) {
 
 // TestDNSBudgetAtBoundary: an evaluation that asks N distinct questions
 // completes with a budget of N and is refused the last one with N-1
-// (resolver.Memo counts distinct questions, answered or not).
+// (resolver.Memo counts distinct questions, answered or not, and the round
+// trips of a Client beyond the first of each: a Zone makes none).
 func TestDNSBudgetAtBoundary(t *testing.T) {
 	w := loadWorld(t)
 	m := signedCom(t, w, msg("Alice <alice@example.com>"))
