@@ -143,7 +143,10 @@ func TestSoak(t *testing.T) {
 							fail("%s: %v", c.id, err)
 							return
 						}
-						if took > timeout+time.Second {
+						// The checks end at the deadline; what follows is
+						// CPU work, which a machine loaded by others (the
+						// soak's own 8 goroutines included) may delay.
+						if took > timeout+1500*time.Millisecond {
 							fail("%s: took %v, deadline %v", c.id, took, timeout)
 						}
 						if v.Incomplete {
