@@ -560,9 +560,9 @@ func (b *BodyHasher) emit(p []byte) {
 // agree on the three. Get every hasher before the first Write. The zero
 // value is ready; a BodyHashers is not safe for concurrent use.
 type BodyHashers struct {
-	keys  []hasherKey // a message has few: a list beats a map
-	list  []*BodyHasher
-	prune []func() // of the verifiers, called before each Write
+	keys      []hasherKey // a message has few: a list beats a map
+	list      []*BodyHasher
+	verifiers []*Verifier // told before each Write to drop failed keys' hashers
 }
 
 type hasherKey struct {
@@ -613,8 +613,8 @@ func (s *BodyHashers) Len() int { return len(s.list) }
 // Before each write it lets the set's DKIM verifiers drop the hashers of
 // signatures whose key failed.
 func (s *BodyHashers) Write(p []byte) (int, error) {
-	for _, f := range s.prune {
-		f()
+	for _, v := range s.verifiers {
+		v.prune()
 	}
 	for _, b := range s.list {
 		_, _ = b.Write(p)

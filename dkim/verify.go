@@ -239,7 +239,7 @@ func NewVerifier(ctx context.Context, r resolver.Resolver, h *message.Header, op
 			l.done = resolver.Go(r, func(r resolver.Resolver) { l.key, l.err = v.opts.KeyCache.Lookup(ctx, r, selector, dom) })
 		}
 	}
-	v.bodies.prune = append(v.bodies.prune, v.prune)
+	v.bodies.verifiers = append(v.bodies.verifiers, v)
 	return v
 }
 

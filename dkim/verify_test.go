@@ -611,7 +611,7 @@ func TestVerifyBodyCut(t *testing.T) {
 	start := time.Now()
 	rs, err := Verify(ctx, z, io.MultiReader(strings.NewReader(whole[:strings.Index(whole, "\r\n\r\n")+4]), body), &Options{Time: time.Now()})
 	require.NoError(t, err)
-	require.Less(t, time.Since(start), time.Second)
+	require.Less(t, time.Since(start), 2*time.Second, "hashing 1 GiB takes several")
 	require.Positive(t, body.n)
 	require.Len(t, rs, 1)
 	require.Equal(t, StatusTemperror, rs[0].Status, "%s", rs[0].Reason)

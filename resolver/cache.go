@@ -37,7 +37,9 @@ const (
 //     abandoned because a context ended is never cached.
 //   - Concurrent identical questions (same name and type) share one
 //     upstream question; an asker whose ctx ends returns at once while the
-//     others go on waiting.
+//     others go on waiting. The question runs on the DNS budget of the
+//     first asker (Memo); when that budget runs out on the way, the others
+//     ask again on their own.
 //   - At most MaxEntries answers are kept, of at most MaxBytes in all (the
 //     approximate memory of each, see entrySize: senders choose the size
 //     of the records they publish); the least recently used goes first.
@@ -134,22 +136,38 @@ func Default() *Cache {
 
 // Lookup implements Resolver.
 func (c *Cache) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+	for i := 0; ; i++ {
+		ans, err, joined := c.lookup(ctx, name, qtype)
+		if !joined || err == nil || !isBudget(err) || i == 3 {
+			return ans, err
+		}
+		// The shared question ran on the budget of the message that
+		// asked it first (Memo), and that budget is spent; this asker's
+		// may not be. Ask again, so that one message's budget does not
+		// fail another's questions (budget errors are never stored).
+	}
+}
+
+// lookup answers q from the cache or upstream; joined reports that the
+// answer came from a question another asker started.
+func (c *Cache) lookup(ctx context.Context, name string, qtype uint16) (*Answer, error, bool) {
 	q := question(name, qtype)
 	if c.Resolver == nil {
-		return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "cache without upstream resolver", Kind: ErrPermanent}
+		return nil, &Error{Name: q.Name, Type: qtype, Rcode: -1, Reason: "cache without upstream resolver", Kind: ErrPermanent}, false
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, contextError(q, err)
+		return nil, contextError(q, err), false
 	}
 	now := c.now()
 	c.mu.Lock()
 	if ans, err, ok := c.hit(q, now); ok {
 		c.mu.Unlock()
-		return ans, err
+		return ans, err, false
 	}
 	c.stats.Misses++
 	f := c.inflight[q]
-	if f != nil {
+	joined := f != nil
+	if joined {
 		f.refs++
 		c.stats.Shared++
 	} else {
@@ -159,7 +177,8 @@ func (c *Cache) Lookup(ctx context.Context, name string, qtype uint16) (*Answer,
 		})
 	}
 	c.mu.Unlock()
-	return c.inflight.wait(&c.mu, ctx, q, f)
+	ans, err := c.inflight.wait(&c.mu, ctx, q, f)
+	return ans, err, joined
 }
 
 // hit returns the fresh entry for q, if there is one, dropping an expired

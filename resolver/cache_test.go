@@ -294,3 +294,33 @@ func TestCacheCopies(t *testing.T) {
 	_, err = zero.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
 	assert.True(t, errors.Is(err, resolver.ErrPermanent))
 }
+
+// TestCacheBudgetOfAnother: a question two messages share through the
+// Cache runs on the budget of the first asker; when that budget runs out
+// along the way, the other asker is not failed with it but asks again on
+// its own budget.
+func TestCacheBudgetOfAnother(t *testing.T) {
+	zone := resolver.NewZone()
+	zone.Add(mustRR(t, "c1.example. 60 IN CNAME c2.example."))
+	zone.Add(mustRR(t, "c2.example. 60 IN CNAME c3.example."))
+	zone.Add(mustRR(t, "c3.example. 60 IN A 192.0.2.3"))
+	srv := resolvertest.Start(t, zone)
+	srv.StopAtCNAME(true)
+	srv.SetDelay(100 * time.Millisecond)
+	cache := resolver.NewCache(&resolver.Client{Servers: []string{srv.Addr()}, Timeout: time.Second})
+	poor := resolver.NewMemo(cache, 1) // the question, no hop
+	rich := resolver.NewMemo(cache, 10)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var poorErr error
+	wg.Go(func() { _, poorErr = poor.Lookup(ctx, "c1.example.", dns.TypeA) })
+	time.Sleep(30 * time.Millisecond) // the poor message's question is in flight
+	ans, err := rich.Lookup(ctx, "c1.example.", dns.TypeA)
+	wg.Wait()
+	assert.True(t, errors.Is(poorErr, resolver.ErrPermanent), "%v", poorErr)
+	assert.True(t, poor.Exhausted())
+	require.NoError(t, err)
+	assert.Len(t, ans.Records, 1)
+	assert.False(t, rich.Exhausted())
+	assert.Positive(t, cache.Stats().Shared, "the rich message joined the poor one's question")
+}

@@ -341,7 +341,9 @@ func (c *Client) udp(ctx context.Context, req *dns.Msg, server string, size uint
 	if _, err := conn.Write(wire); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, dns.MaxMsgSize)
+	// One octet more than advertised: a larger datagram fills it (the
+	// kernel drops the rest) and so shows as oversized.
+	buf := make([]byte, int(size)+1)
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {

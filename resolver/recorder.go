@@ -43,8 +43,8 @@ const PlaceholderType = 65534
 //     because its caller's ctx ended is not a fault.
 //   - A CNAME loop (or a chain too long) is written as the aliases the
 //     error carries (Error.CNAMEs), so that the replay meets the same loop.
-//     Other permanent failures (an invalid name, a spent budget) are not written: the
-//     error carries no records to replay them with.
+//     Other permanent failures (an invalid name, a spent budget) are not
+//     written: the error carries no records to replay them with.
 //
 // Output is sorted (faults by name, then records in canonical name order,
 // RFC 4034 §6.1, then type and data), so recording the same answers twice
@@ -132,8 +132,8 @@ func (rec *Recorder) fault(ctx context.Context, err error) {
 		}
 		name = Fqdn(e.CNAMEs[n-1].Target)
 	}
-	if CheckName(name) != nil {
-		return // never write a comment a master file could misread
+	if _, err := escapedName(name); err != nil {
+		return // no domain name: nothing a zone could hold
 	}
 	if old := rec.faults[name]; old != FaultServfail { // SERVFAIL is the more telling
 		rec.faults[name] = f
@@ -167,7 +167,10 @@ func (rec *Recorder) WriteTo(w io.Writer) (int64, error) {
 		if rec.faults[n] == FaultServfail {
 			word = "servfail"
 		}
-		fmt.Fprintf(&b, "; %s: %s\n", word, n)
+		// RFC 1035 §5.1: \DDD for every special octet, so that the
+		// comment holds no space or quote a reader could misread.
+		esc, _ := escapedName(n)
+		fmt.Fprintf(&b, "; %s: %s\n", word, esc)
 	}
 
 	rrs := make([]dns.RR, 0, len(rec.records)+len(rec.nodata))

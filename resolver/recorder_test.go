@@ -145,3 +145,83 @@ func TestRecorderDedupe(t *testing.T) {
 		"b.example.\t300\tIN\tA\t192.0.2.1\n"+
 		"b.example.\t300\tIN\tTXT\t\"t\"\n", b.String())
 }
+
+// TestRecorderSpecialNames: names holding octets that are special in
+// master files (RFC 1035 §5.1: "'", "(", ")", ";", '"', space, "\", "@",
+// "$", NUL, octets above 0x7e), as a sender may put in an alias target,
+// an alias chain to its own DKIM key or a PTR name, are recorded escaped
+// and read back as the same names: the recorded attack replays, faults at
+// such names included.
+func TestRecorderSpecialNames(t *testing.T) {
+	const text = `
+sel._domainkey.victim.example. 300 IN CNAME s._domainkey.victim.example\'a.attacker.example.
+s._domainkey.victim.example\'a.attacker.example. 300 IN TXT "v=DKIM1; p=AAAA"
+paren.example. 300 IN CNAME x\(y\).attacker.example.
+x\(y\).attacker.example. 300 IN A 192.0.2.1
+mixed.example. 300 IN CNAME a\;b\ c\"d\\e\@f$g\000h\255.attacker.example.
+a\;b\ c\"d\\e\@f$g\000h\255.attacker.example. 300 IN TXT "mixed"
+10.2.0.192.in-addr.arpa. 300 IN PTR evil'host.attacker.example.
+evil'host.attacker.example. 300 IN A 192.0.2.10
+nodata.example. 300 IN CNAME no\ data.attacker.example.
+no\ data.attacker.example. 300 IN MX 10 mx.attacker.example.
+slow.example. 300 IN CNAME slow\'x.attacker.example.
+broken.example. 300 IN CNAME bro\ ken\;.attacker.example.
+; timeout: slow\039x.attacker.example.
+; servfail: bro\032ken\059.attacker.example.
+`
+	zone := resolver.NewZone()
+	zone.Timeout = 50 * time.Millisecond
+	require.NoError(t, zone.ReadMasterFile(strings.NewReader(text), ".", "special"))
+	srv := resolvertest.Start(t, zone)
+	// The client follows each alias itself: the special names go on the
+	// wire as questions, and a fault is met at them.
+	srv.StopAtCNAME(true)
+	questions := []resolver.Question{
+		{Name: "sel._domainkey.victim.example.", Type: dns.TypeTXT},
+		{Name: "paren.example.", Type: dns.TypeA},
+		{Name: "mixed.example.", Type: dns.TypeTXT},
+		{Name: "10.2.0.192.in-addr.arpa.", Type: dns.TypePTR},
+		{Name: "nodata.example.", Type: dns.TypeTXT},
+		{Name: "slow.example.", Type: dns.TypeA},
+		{Name: "broken.example.", Type: dns.TypeA},
+	}
+	rec := resolver.NewRecorder(resolvertest.Client(t, srv))
+	type seen struct {
+		desc string
+		err  error
+	}
+	live := map[resolver.Question]seen{}
+	for _, q := range questions {
+		ans, err := rec.Lookup(context.Background(), q.Name, q.Type)
+		live[q] = seen{describe(ans), kind(err)}
+	}
+	// What a live server answered is what the zone holds.
+	assert.Contains(t, live[questions[0]].desc, `v=DKIM1; p=AAAA`)
+	assert.Contains(t, live[questions[2]].desc, `"mixed"`)
+	assert.Contains(t, live[questions[3]].desc, `evil\'host.attacker.example.`)
+	assert.Equal(t, resolver.ErrTemporary, live[questions[5]].err)
+	assert.Equal(t, resolver.ErrTemporary, live[questions[6]].err)
+
+	var b strings.Builder
+	_, err := rec.WriteTo(&b)
+	require.NoError(t, err)
+	file := b.String()
+	assert.Contains(t, file, "; timeout: slow\\039x.attacker.example.\n")
+	assert.Contains(t, file, "; servfail: bro\\032ken\\059.attacker.example.\n")
+
+	replay := resolver.NewZone()
+	replay.Timeout = 50 * time.Millisecond
+	require.NoError(t, replay.ReadMasterFile(strings.NewReader(file), ".", "recorded"), file)
+	for _, q := range questions {
+		ans, err := replay.Lookup(context.Background(), q.Name, q.Type)
+		assert.Equal(t, live[q].desc, describe(ans), "%s\n%s", q, file)
+		assert.Equal(t, live[q].err, kind(err), "%s: %v", q, err)
+	}
+	// And over the wire again, from a server on the replayed zone.
+	again := resolvertest.Client(t, resolvertest.Start(t, replay))
+	for _, q := range questions {
+		ans, err := again.Lookup(context.Background(), q.Name, q.Type)
+		assert.Equal(t, live[q].desc, describe(ans), "%s\n%s", q, file)
+		assert.Equal(t, live[q].err, kind(err), "%s: %v", q, err)
+	}
+}

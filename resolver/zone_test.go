@@ -3,6 +3,7 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -208,11 +209,66 @@ func TestZoneZeroValue(t *testing.T) {
 	assert.ErrorContains(t, err, "second CNAME")
 	err = resolver.NewZone().ReadMasterFile(strings.NewReader("a.example. 60 IN A\n"), ".", "empty")
 	assert.ErrorContains(t, err, "incomplete record")
-	// An unescaped "'" in a name prints as "\'": the text would replay as
-	// another name, so the zone refuses it rather than answer differently
-	// from its own recording.
-	err = resolver.NewZone().ReadMasterFile(strings.NewReader("$ORIGIN '\na.example. 60 IN CNAME 0\n"), ".", "quote")
-	assert.ErrorContains(t, err, "does not read back as itself")
-	err = resolver.NewZone().ReadMasterFile(strings.NewReader("a.example. 60 IN CNAME b\\'.example.\n"), ".", "escaped")
-	assert.NoError(t, err, "the escaped form is the same name both ways")
+	// An unescaped "'" in a name prints as "\'": both spellings, and
+	// "\039", are the same octet (RFC 1035 §5.1) and load as one name.
+	for _, spelling := range []string{"b'", "b\\'", "b\\039"} {
+		z := resolver.NewZone()
+		err = z.ReadMasterFile(strings.NewReader("a.example. 60 IN CNAME "+spelling+".example.\n"+spelling+".example. 60 IN A 192.0.2.1\n"), ".", "quote")
+		require.NoError(t, err, spelling)
+		ans, _, err := z.Resolve("a.example.", dns.TypeA)
+		require.NoError(t, err, spelling)
+		require.Len(t, ans.Records, 1, spelling)
+		assert.Equal(t, "b\\'.example.", ans.Target(), spelling)
+	}
+}
+
+// commentLines is an endless master file of comment lines.
+type commentLines struct{ n int64 }
+
+func (c *commentLines) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = "; padding\n"[(c.n+int64(i))%10]
+	}
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestZoneFileLimit: a master file larger than MaxFileBytes is refused,
+// with an error naming the limit, before it is parsed; one at the limit
+// loads. The default holds for a file without end.
+func TestZoneFileLimit(t *testing.T) {
+	const rec = "a.example. 60 IN A 192.0.2.1\n"
+	cases := []struct {
+		name  string
+		limit int64
+		text  string
+		ok    bool
+	}{
+		{"at the limit", int64(len(rec)), rec, true},
+		{"one octet over", int64(len(rec)) - 1, rec, false},
+		{"default", 0, rec, true},
+	}
+	for _, tc := range cases {
+		z := resolver.NewZone()
+		z.MaxFileBytes = tc.limit
+		err := z.ReadMasterFile(strings.NewReader(tc.text), ".", "small.txt")
+		if tc.ok {
+			assert.NoError(t, err, tc.name)
+			continue
+		}
+		assert.ErrorContains(t, err, "zone small.txt: larger than", tc.name)
+	}
+	body := &commentLines{}
+	err := resolver.NewZone().ReadMasterFile(body, ".", "endless")
+	assert.ErrorContains(t, err, fmt.Sprintf("larger than %d octets", resolver.DefaultMaxFileBytes))
+	assert.LessOrEqual(t, body.n, int64(resolver.DefaultMaxFileBytes)+1, "read no further than the limit")
+
+	// LoadZone refuses a large file from its size alone.
+	path := filepath.Join(t.TempDir(), "big.txt")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(resolver.DefaultMaxFileBytes+1))
+	require.NoError(t, f.Close())
+	_, err = resolver.LoadZone(path)
+	assert.ErrorContains(t, err, "larger than")
 }

@@ -107,7 +107,8 @@ func TestARCSetsAtBoundary(t *testing.T) {
 
 // TestDNSBudgetAtBoundary: an evaluation that asks N distinct questions
 // completes with a budget of N and is refused the last one with N-1
-// (resolver.Memo counts distinct questions, answered or not).
+// (resolver.Memo counts distinct questions, answered or not, and the round
+// trips of a Client beyond the first of each: a Zone makes none).
 func TestDNSBudgetAtBoundary(t *testing.T) {
 	w := loadWorld(t)
 	m := signedCom(t, w, msg("Alice <alice@example.com>"))
@@ -342,9 +343,10 @@ func (b *endlessBody) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	p = p[:min(int64(len(p)), b.n)]
-	for i := range p {
-		p[i] = b.line[b.off]
-		b.off = (b.off + 1) % len(b.line)
+	for n := 0; n < len(p); {
+		c := copy(p[n:], b.line[b.off:])
+		n += c
+		b.off = (b.off + c) % len(b.line)
 	}
 	b.n -= int64(len(p))
 	return len(p), nil
@@ -371,7 +373,10 @@ func TestBodyDeadline(t *testing.T) {
 		Evaluate(context.Background(), conn, io.MultiReader(bytes.NewReader(head), body))
 	took := time.Since(start)
 	require.NoError(t, err)
-	require.Less(t, took, timeout+700*time.Millisecond, "the deadline ends the body")
+	t.Logf("returned after %v, %d MiB of the body read", took, (1<<30-body.n)>>20)
+	// Hashing all of it takes seconds; a loaded machine may delay the
+	// end by some hundred milliseconds.
+	require.Less(t, took, timeout+2*time.Second, "the deadline ends the body")
 	require.Positive(t, body.n, "the body was not read to its end")
 	require.True(t, v.Incomplete)
 	require.True(t, v.Has(trust.Deadline), "%v", reasonCodes(v))

@@ -121,9 +121,11 @@ type Limits struct {
 	// dns.budget-exhausted.
 	MaxDNSQueries int
 	// Timeout bounds one evaluation when the caller's context has no
-	// earlier deadline. Default 15 s. When either ends first, unanswered
-	// questions are temperror, the verdict is partial and Incomplete, and
-	// it gives eval.deadline.
+	// earlier deadline, reading the body included (checked per chunk).
+	// Default 15 s. When either ends first, unanswered questions are
+	// temperror, and so are signatures whose body was not hashed to the
+	// end; the verdict is partial and Incomplete, and it gives
+	// eval.deadline.
 	Timeout time.Duration
 }
 

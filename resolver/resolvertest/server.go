@@ -45,6 +45,7 @@ type Server struct {
 	junk     map[string]bool
 	oversize map[string]bool
 	lies     map[string]int
+	inject   func(q resolver.Question, network string) Injection
 	delay    time.Duration
 	oneHop   bool
 	noEDNS   bool
@@ -202,6 +203,26 @@ func (s *Server) Contradict(name string, rcode int) {
 	s.lies[resolver.Fqdn(name)] = rcode
 }
 
+// Injection is what Inject does to one question: any of its faults, in
+// this order: junk datagrams first (UDP), a delay, then no reply, a
+// SERVFAIL, or TC set and no records (UDP).
+type Injection struct {
+	Junk     bool
+	Delay    time.Duration
+	Drop     bool
+	Servfail bool
+	Truncate bool
+}
+
+// Inject makes the server ask f what to do with every question it
+// receives, over each transport, on top of the faults set per name: for
+// fault injection at random (the soak test). f is called concurrently.
+func (s *Server) Inject(f func(q resolver.Question, network string) Injection) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inject = f
+}
+
 // SetDelay adds d of latency before every reply.
 func (s *Server) SetDelay(d time.Duration) {
 	s.mu.Lock()
@@ -275,7 +296,19 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	lie, lying := s.lies[name]
 	oneHop := s.oneHop
 	noEDNS := s.noEDNS
+	inject := s.inject
 	s.mu.Unlock()
+
+	if inject != nil {
+		inj := inject(resolver.Question{Name: name, Type: q.Qtype}, network)
+		junk = junk || inj.Junk && network == "udp"
+		delay += inj.Delay
+		drop = drop || inj.Drop
+		if inj.Servfail && !forced {
+			rcode, forced = dns.RcodeServerFailure, true
+		}
+		truncate = truncate || inj.Truncate && network == "udp"
+	}
 
 	if junk {
 		for _, b := range JunkDatagrams(req.Id, q) {
@@ -347,12 +380,14 @@ func (s *Server) answer(m *dns.Msg, q dns.Question, oneHop bool) bool {
 			chain = chain[:1]
 		}
 		m.Answer = chain
+	case oneHop && len(ans.CNAMEs) > 0:
+		// The first alias is ours to give; a fault further along the
+		// chain is the other zone's, met when the client asks there.
+		m.Answer = []dns.RR{ans.CNAMEs[0]}
 	case fault == resolver.FaultServfail:
 		m.Rcode = dns.RcodeServerFailure
 	case fault == resolver.FaultTimeout:
 		return false
-	case oneHop && len(ans.CNAMEs) > 0:
-		m.Answer = []dns.RR{ans.CNAMEs[0]}
 	default:
 		m.Rcode = ans.Rcode
 		for _, c := range ans.CNAMEs {
