@@ -343,20 +343,24 @@ func TestClientNXDomainWithRecords(t *testing.T) {
 }
 
 // TestClientTimeoutCoversTCP: Timeout bounds the whole exchange, the UDP
-// reply and the TCP retry it asks for together.
+// reply and the TCP retry it asks for together: each alone would come in
+// time (a deadline per transport would succeed at about 1.2 s), both
+// together do not. The margins leave room for a loaded machine.
 func TestClientTimeoutCoversTCP(t *testing.T) {
 	srv := resolvertest.Start(t, testZone(t))
 	srv.Truncate("mail.example.org.")
-	srv.SetDelay(250 * time.Millisecond) // per reply: 500ms for UDP then TCP
-	c := &resolver.Client{Servers: []string{srv.Addr()}, Timeout: 400 * time.Millisecond, Retries: -1}
+	srv.SetDelay(600 * time.Millisecond) // per reply: 1.2 s for UDP then TCP
+	c := &resolver.Client{Servers: []string{srv.Addr()}, Timeout: time.Second, Retries: -1}
 	start := time.Now()
 	_, err := c.Lookup(context.Background(), "mail.example.org.", dns.TypeA)
 	elapsed := time.Since(start)
-	require.Error(t, err)
+	require.Error(t, err, "a deadline per transport would have let the TCP reply in")
 	assert.True(t, errors.Is(err, resolver.ErrTemporary), "%v", err)
-	assert.Contains(t, err.Error(), "timeout over tcp")
-	assert.Less(t, elapsed, 490*time.Millisecond, "one deadline for UDP and TCP")
-	assert.Equal(t, 1, srv.Transport("tcp"))
+	assert.Contains(t, err.Error(), "timeout over")
+	assert.Less(t, elapsed, 1600*time.Millisecond, "one deadline for UDP and TCP")
+	if strings.Contains(err.Error(), "timeout over tcp") {
+		assert.Equal(t, 1, srv.Transport("tcp"))
+	}
 }
 
 // TestMemoBudgetCountsExchanges: the budget of a Memo counts round trips,
