@@ -1,4 +1,4 @@
-package arc
+package arc_test
 
 import (
 	"bufio"
@@ -15,13 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/internal/arfield"
+	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
@@ -145,19 +146,9 @@ func suiteZone(t *testing.T, sc arcScenario) *resolver.Zone {
 	t.Helper()
 	z := resolver.NewZone()
 	for name, val := range sc.TXTRecords {
-		z.Add(txtRR(name, strings.TrimSpace(strings.ReplaceAll(val, "\n", ""))))
+		z.Add(testmail.TXTRecord(name, strings.TrimSpace(strings.ReplaceAll(val, "\n", ""))))
 	}
 	return z
-}
-
-func txtRR(name, val string) dns.RR {
-	rr := &dns.TXT{Hdr: dns.RR_Header{Name: dns.Fqdn(name), Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300}}
-	for len(val) > 255 {
-		rr.Txt = append(rr.Txt, val[:255])
-		val = val[255:]
-	}
-	rr.Txt = append(rr.Txt, val)
-	return rr
 }
 
 // suiteTime is the evaluation time for the suite: its messages were
@@ -211,7 +202,7 @@ func TestARCValidationSuite(t *testing.T) {
 			ok := t.Run(name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				res, err := Verify(ctx, z, strings.NewReader(tc.Message), &Options{Time: suiteTime})
+				res, err := arc.Verify(ctx, z, strings.NewReader(tc.Message), &arc.Options{Time: suiteTime})
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
@@ -262,16 +253,16 @@ func TestARCSignSuite(t *testing.T) {
 				require.NoError(t, err)
 				ts, err := strconv.ParseInt(strings.TrimSpace(tc.T), 10, 64)
 				require.NoError(t, err)
-				opts := SealOptions{
+				opts := arc.SealOptions{
 					Domain: sc.Domain, Selector: sc.Sel, Signer: key,
 					AuthServID:  tc.SrvID,
 					ChainStatus: stampedARC(h, tc.SrvID),
 					Headers:     strings.Split(tc.SigHeaders, ":"),
 					Time:        time.Unix(ts, 0),
 				}
-				out, err := Seal(h, br, opts)
+				out, err := arc.Seal(h, br, opts)
 				if strings.TrimSpace(tc.AS) == "" {
-					require.ErrorIs(t, err, ErrChainFailed, "the suite expects no new set")
+					require.ErrorIs(t, err, arc.ErrChainFailed, "the suite expects no new set")
 					return
 				}
 				require.NoError(t, err)
@@ -293,7 +284,7 @@ func TestARCSignSuite(t *testing.T) {
 
 // stampedARC returns the arc= result of the Authentication-Results fields
 // of authServID, or none.
-func stampedARC(h *message.Header, authServID string) Status {
+func stampedARC(h *message.Header, authServID string) arc.Status {
 	for _, f := range h.Get("authentication-results") {
 		id, items := arfield.Items(f.Value())
 		if id != authServID {
@@ -301,11 +292,11 @@ func stampedARC(h *message.Header, authServID string) Status {
 		}
 		for _, it := range items {
 			if v, ok := strings.CutPrefix(it, "arc="); ok {
-				return Status(strings.ToLower(strings.Fields(v)[0]))
+				return arc.Status(strings.ToLower(strings.Fields(v)[0]))
 			}
 		}
 	}
-	return None
+	return arc.None
 }
 
 // sigTags returns a signature's tags with all whitespace removed from the

@@ -1,4 +1,4 @@
-package arc
+package arc_test
 
 import (
 	"bytes"
@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
+	"github.com/mailtrust/mailtrust/internal/testmail"
 )
 
 // TestARCSharedBodyHashers: the author's DKIM signature and the
@@ -16,26 +18,26 @@ import (
 // hasher; the body written once to the set serves both, and a change of
 // the body fails both.
 func TestARCSharedBodyHashers(t *testing.T) {
-	origin := loadKey(t, "origin", "origin.example", "sel")
-	lists := loadKey(t, "lists", "lists.example", "arc1")
-	z := zoneOf(t, origin, lists)
-	signed := dkimSign(t, crlf(baseMsg), origin)
-	sealed := sealMsg(t, signed, lists, "lists.example", None, listResults, sealTime)
+	origin := testmail.LoadKey(t, "../testdata/keys/origin.key.pem", "origin.example", "sel")
+	lists := testmail.LoadKey(t, "../testdata/keys/lists.key.pem", "lists.example", "arc1")
+	z := testmail.Zone(origin, lists)
+	signed := testmail.SignMsgauth(t, testmail.CRLF(testmail.ListMessage), origin)
+	sealed := testmail.SealSet(t, signed, lists, "lists.example", arc.None, listResults, testmail.SealTime())
 
 	for _, tc := range []struct {
 		name string
 		msg  []byte
-		want Status
+		want arc.Status
 		dkim dkim.Status
 	}{
-		{"intact", sealed, Pass, dkim.StatusPass},
-		{"body changed", append(bytes.Clone(sealed), "appended\r\n"...), Fail, dkim.StatusFail},
+		{"intact", sealed, arc.Pass, dkim.StatusPass},
+		{"body changed", append(bytes.Clone(sealed), "appended\r\n"...), arc.Fail, dkim.StatusFail},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, body := split(t, tc.msg)
+			h, body := testmail.Split(t, tc.msg)
 			var set dkim.BodyHashers
-			dv := dkim.NewVerifier(context.Background(), z, h, &dkim.Options{Time: recvTime, BodyHashers: &set})
-			av := NewVerifier(context.Background(), z, h, &Options{Time: recvTime, BodyHashers: &set})
+			dv := dkim.NewVerifier(context.Background(), z, h, &dkim.Options{Time: testmail.ReceiveTime(), BodyHashers: &set})
+			av := arc.NewVerifier(context.Background(), z, h, &arc.Options{Time: testmail.ReceiveTime(), BodyHashers: &set})
 			assert.Equal(t, 1, set.Len(), "one hasher for both signatures")
 			// The verifiers leave the body to the set.
 			_, _ = dv.Write([]byte("ignored\r\n"))

@@ -3,6 +3,7 @@ package automated
 import (
 	"testing"
 
+	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/stretchr/testify/assert"
 )
@@ -11,7 +12,7 @@ func TestDetectAutomated(t *testing.T) {
 	partners := &Options{Partners: []string{"alerts@monitor.example", "@billing.example", " "}}
 	tests := []struct {
 		name     string
-		extra    string // fields put on top of personMsg
+		extra    string // fields put on top of testmail.PersonMessage
 		from     string // replaces Alice's From
 		mailFrom string
 		codes    []Code
@@ -58,14 +59,14 @@ func TestDetectAutomated(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raw := personMsg
+			raw := testmail.PersonMessage
 			if tt.from != "" {
 				raw = replaceLine(raw, "From: ", "From: "+tt.from)
 			}
 			if tt.extra != "" {
 				raw = tt.extra + "\n" + raw
 			}
-			h, _ := split(t, crlf(raw))
+			h, _ := testmail.Split(t, testmail.CRLF(raw))
 			mf := tt.mailFrom
 			if mf == "" {
 				mf = "alice@origin.example"

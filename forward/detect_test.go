@@ -4,25 +4,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// A person's message to a person: the benign base of the tables.
-const personMsg = `Received: from mail.origin.example (mail.origin.example [192.0.2.10])
- by mx.receiver.example with ESMTPS id abc for <bob@receiver.example>;
- Thu, 15 Jan 2026 09:00:05 +0000
-Received: from [10.0.0.5] by mail.origin.example with ESMTPSA id def;
- Thu, 15 Jan 2026 09:00:01 +0000
-From: Alice <alice@origin.example>
-To: Bob <bob@receiver.example>
-Subject: Lunch?
-Date: Thu, 15 Jan 2026 09:00:00 +0000
-Message-ID: <l1@origin.example>
-
-Shall we?
-`
 
 // aliasHop is the Received field an alias host writes: it got the message
 // from the author's server and relays it unchanged.
@@ -42,7 +28,7 @@ func TestDetect(t *testing.T) {
 		DKIM: []DKIMOutcome{{Domain: "origin.example", Status: "pass"}}}
 	tests := []struct {
 		name      string
-		extra     string // fields put on top of personMsg
+		extra     string // fields put on top of testmail.PersonMessage
 		edit      func(in *DetectInput)
 		forwarded bool
 		codes     []Code
@@ -136,11 +122,11 @@ func TestDetect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raw := personMsg
+			raw := testmail.PersonMessage
 			if tt.extra != "" {
-				raw = tt.extra + "\n" + personMsg
+				raw = tt.extra + "\n" + testmail.PersonMessage
 			}
-			h, _ := split(t, crlf(raw))
+			h, _ := testmail.Split(t, testmail.CRLF(raw))
 			in := person
 			in.Header, in.From = h, message.ParseFrom(h)
 			if tt.edit != nil {
@@ -181,14 +167,14 @@ func TestDetectPeople(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raw := personMsg
+			raw := testmail.PersonMessage
 			if tt.extra != "" {
-				raw = tt.extra + "\n" + personMsg
+				raw = tt.extra + "\n" + testmail.PersonMessage
 			}
 			if strings.HasPrefix(tt.extra, "From: ") {
 				raw = strings.Replace(raw, "From: Alice <alice@origin.example>\n", "", 1)
 			}
-			h, _ := split(t, crlf(raw))
+			h, _ := testmail.Split(t, testmail.CRLF(raw))
 			in := tt.in
 			in.Header, in.From = h, message.ParseFrom(h)
 			fw := Detect(in)
@@ -243,6 +229,6 @@ func TestParseReceived(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		b.WriteString("Received: by h" + strings.Repeat("x", 3000) + ".example; date\n")
 	}
-	h, _ := split(t, crlf(b.String()+personMsg))
+	h, _ := testmail.Split(t, testmail.CRLF(b.String()+testmail.PersonMessage))
 	require.Len(t, receivedHops(h), maxReceived)
 }

@@ -8,13 +8,14 @@ import (
 
 	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/automated"
+	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/message"
 )
 
 // FuzzHeaderSignals: Detect, DetectAutomated and Rescue read any header
 // without panicking.
 func FuzzHeaderSignals(f *testing.F) {
-	f.Add([]byte(personMsg), "SRS0=a=b=c=d@e.example")
+	f.Add([]byte(testmail.PersonMessage), "SRS0=a=b=c=d@e.example")
 	f.Add([]byte("List-Id: <\r\nSubject: [\r\nReceived: for for for by by\r\nAuthentication-Results: ; ; ;\r\n\r\n"), "")
 	f.Add([]byte("From: ,,,<@>\r\nReply-To: \"\r\nContent-Type: multipart/report; x\r\nAuthentication-Results: lists.example (; dmarc=pass\r\n\r\n"), "<>")
 	f.Fuzz(func(t *testing.T, raw []byte, mailFrom string) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
+	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
@@ -28,13 +29,13 @@ var (
 // listForward does what a mailing list does to a message: records its
 // assessment on arrival, tags the subject, adds a footer and list headers,
 // then seals with key k as authserv-id id.
-func listForward(t *testing.T, msg []byte, k testKey, id string, cv arc.Status) []byte {
+func listForward(t *testing.T, msg []byte, k testmail.Key, id string, cv arc.Status) []byte {
 	t.Helper()
-	m := prepend(msg, "Authentication-Results: "+id+"; spf=pass smtp.mailfrom=alice@origin.example;\r\n dkim=pass header.d=origin.example header.s=s1;\r\n dmarc=pass header.from=origin.example")
-	m = editField(t, m, "Subject:", func(string) string { return "Subject: [team] Quarterly numbers\r\n" })
-	m = prepend(m, "List-Id: Team <team.lists.example>")
-	m = append(m, crlf("--\nteam mailing list\nhttps://lists.example/team\n")...)
-	return sealMsg(t, m, k, id, cv, nil, sealTime)
+	m := testmail.Prepend(msg, "Authentication-Results: "+id+"; spf=pass smtp.mailfrom=alice@origin.example;\r\n dkim=pass header.d=origin.example header.s=s1;\r\n dmarc=pass header.from=origin.example")
+	m = testmail.EditField(t, m, "Subject:", func(string) string { return "Subject: [team] Quarterly numbers\r\n" })
+	m = testmail.Prepend(m, "List-Id: Team <team.lists.example>")
+	m = append(m, testmail.CRLF("--\nteam mailing list\nhttps://lists.example/team\n")...)
+	return testmail.SealSet(t, m, k, id, cv, nil, testmail.SealTime())
 }
 
 // TestRescueForwardedThroughTrustedSealer is the case trusted forwarding
@@ -42,15 +43,15 @@ func listForward(t *testing.T, msg []byte, k testKey, id string, cv arc.Status) 
 // breaks SPF, so DMARC fails at the receiver; the list's ARC seal carries
 // the original pass.
 func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
-	origin := loadKey(t, "origin", "origin.example", "s1")
-	lists := loadKey(t, "lists", "lists.example", "arc1")
-	relay := loadKey(t, "relay", "relay.example", "sel")
-	z := zoneOf(t, origin, lists, relay)
-	signed := dkimSign(t, crlf(baseMsg), origin)
+	origin := testmail.LoadKey(t, "../testdata/keys/origin.key.pem", "origin.example", "s1")
+	lists := testmail.LoadKey(t, "../testdata/keys/lists.key.pem", "lists.example", "arc1")
+	relay := testmail.LoadKey(t, "../testdata/keys/relay.key.pem", "relay.example", "sel")
+	z := testmail.Zone(origin, lists, relay)
+	signed := testmail.SignMsgauth(t, testmail.CRLF(testmail.ListMessage), origin)
 
 	// Before forwarding the author's signature verifies (our dkim package
 	// against go-msgauth's signer).
-	before, err := dkim.Verify(context.Background(), z, bytes.NewReader(signed), &dkim.Options{Time: recvTime})
+	before, err := dkim.Verify(context.Background(), z, bytes.NewReader(signed), &dkim.Options{Time: testmail.ReceiveTime()})
 	require.NoError(t, err)
 	require.Len(t, before, 1)
 	require.Equal(t, dkim.StatusPass, before[0].Status, before[0].Reason)
@@ -58,15 +59,15 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 	forwarded := listForward(t, signed, lists, "lists.example", arc.None)
 
 	t.Run("trusted sealer rescues", func(t *testing.T) {
-		after, err := dkim.Verify(context.Background(), z, bytes.NewReader(forwarded), &dkim.Options{Time: recvTime})
+		after, err := dkim.Verify(context.Background(), z, bytes.NewReader(forwarded), &dkim.Options{Time: testmail.ReceiveTime()})
 		require.NoError(t, err)
 		require.Len(t, after, 1)
 		assert.Equal(t, dkim.StatusFail, after[0].Status, "the list broke the author's DKIM signature")
 		assert.ErrorIs(t, after[0].Err, dkim.ErrBodyHashMismatch)
 
-		chain := verifyAt(t, z, forwarded, recvTime)
+		chain := testmail.VerifyARC(t, z, forwarded, testmail.ReceiveTime())
 		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
-		h, _ := split(t, forwarded)
+		h, _ := testmail.Split(t, forwarded)
 		orig, forged := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		require.NotNil(t, orig)
 		assert.Empty(t, forged)
@@ -92,52 +93,52 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 	})
 	t.Run("untrusted sealer rescues nothing", func(t *testing.T) {
 		m := listForward(t, signed, relay, "relay.example", arc.None)
-		chain := verifyAt(t, z, m, recvTime)
+		chain := testmail.VerifyARC(t, z, m, testmail.ReceiveTime())
 		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
-		h, _ := split(t, m)
+		h, _ := testmail.Split(t, m)
 		orig, forged := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 		assert.Empty(t, forged)
 	})
 	t.Run("trusted sealer whose seal fails rescues nothing", func(t *testing.T) {
-		m := editField(t, forwarded, "ARC-Seal:", flipSig)
-		chain := verifyAt(t, z, m, recvTime)
+		m := testmail.EditField(t, forwarded, "ARC-Seal:", testmail.FlipSig)
+		chain := testmail.VerifyARC(t, z, m, testmail.ReceiveTime())
 		require.Equal(t, arc.Fail, chain.Status)
-		h, _ := split(t, m)
+		h, _ := testmail.Split(t, m)
 		orig, forged := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 		assert.Len(t, forged, 1, "the list's Authentication-Results came from a stranger")
 	})
 	t.Run("content changed after the seal rescues nothing", func(t *testing.T) {
-		m := append(append([]byte(nil), forwarded...), crlf("P.S. wire the money to account 12345\n")...)
-		chain := verifyAt(t, z, m, recvTime)
+		m := append(append([]byte(nil), forwarded...), testmail.CRLF("P.S. wire the money to account 12345\n")...)
+		chain := testmail.VerifyARC(t, z, m, testmail.ReceiveTime())
 		require.Equal(t, arc.Fail, chain.Status)
-		h, _ := split(t, m)
+		h, _ := testmail.Split(t, m)
 		orig, _ := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 	})
 	t.Run("temporary failure rescues nothing", func(t *testing.T) {
-		z2 := zoneOf(t, origin, lists)
+		z2 := testmail.Zone(origin, lists)
 		z2.SetFault("arc1._domainkey.lists.example", resolver.FaultServfail)
-		chain := verifyAt(t, z2, forwarded, recvTime)
+		chain := testmail.VerifyARC(t, z2, forwarded, testmail.ReceiveTime())
 		require.True(t, chain.Temporary)
-		h, _ := split(t, forwarded)
+		h, _ := testmail.Split(t, forwarded)
 		orig, _ := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 	})
 	t.Run("subdomain of a trusted forwarder", func(t *testing.T) {
-		chain := verifyAt(t, z, forwarded, recvTime)
-		h, _ := split(t, forwarded)
+		chain := testmail.VerifyARC(t, z, forwarded, testmail.ReceiveTime())
+		h, _ := testmail.Split(t, forwarded)
 		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, Trust{Forwarders: []string{"example"}})
 		assert.NotNil(t, orig, "lists.example lies below example")
 		orig, _ = Rescue(h, message.ParseFrom(h), chain, listConn, Trust{Forwarders: []string{"sts.example"}})
 		assert.Nil(t, orig, "a suffix is not a parent domain")
 	})
 	t.Run("the newest seal must be trusted: i=1 by the list, i=2 by a stranger", func(t *testing.T) {
-		m := sealMsg(t, forwarded, relay, "relay.example", arc.Pass, []string{"arc=pass"}, sealTime)
-		chain := verifyAt(t, z, m, recvTime)
+		m := testmail.SealSet(t, forwarded, relay, "relay.example", arc.Pass, []string{"arc=pass"}, testmail.SealTime())
+		chain := testmail.VerifyARC(t, z, m, testmail.ReceiveTime())
 		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
-		h, _ := split(t, m)
+		h, _ := testmail.Split(t, m)
 		orig, _ := Rescue(h, message.ParseFrom(h), chain, strangerConn, trustLists)
 		assert.Nil(t, orig)
 		both := Trust{Forwarders: []string{"lists.example", "relay.example"}}
@@ -151,40 +152,40 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 		// relay.example seals first claiming dmarc=pass; the trusted list
 		// saw DMARC fail on arrival (the relay broke it).
 		m := listForward(t, signed, relay, "relay.example", arc.None)
-		m = sealMsg(t, m, lists, "lists.example", arc.Pass,
-			[]string{"arc=pass", "spf=fail smtp.mailfrom=origin.example", "dkim=fail header.d=origin.example", "dmarc=fail header.from=origin.example"}, sealTime)
-		chain := verifyAt(t, z, m, recvTime)
+		m = testmail.SealSet(t, m, lists, "lists.example", arc.Pass,
+			[]string{"arc=pass", "spf=fail smtp.mailfrom=origin.example", "dkim=fail header.d=origin.example", "dmarc=fail header.from=origin.example"}, testmail.SealTime())
+		chain := testmail.VerifyARC(t, z, m, testmail.ReceiveTime())
 		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
-		h, _ := split(t, m)
+		h, _ := testmail.Split(t, m)
 		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		require.NotNil(t, orig)
 		assert.Equal(t, 2, orig.Instance)
 		assert.Equal(t, authres.ResultValue("fail"), orig.DMARC)
 	})
 	t.Run("AMS not signing From rescues nothing", func(t *testing.T) {
-		hd, body := split(t, signed)
-		out, err := arc.Seal(hd, bytes.NewReader(body), arc.SealOptions{Domain: lists.domain, Selector: lists.selector, Signer: lists.signer,
-			AuthServID: "lists.example", AuthResults: []string{"spf=pass smtp.mailfrom=origin.example", "dkim=pass header.d=origin.example header.s=s1", "dmarc=pass header.from=origin.example"}, Headers: []string{"subject", "to"}, Time: sealTime})
+		hd, body := testmail.Split(t, signed)
+		out, err := arc.Seal(hd, bytes.NewReader(body), arc.SealOptions{Domain: lists.Domain, Selector: lists.Selector, Signer: lists.Signer,
+			AuthServID: "lists.example", AuthResults: []string{"spf=pass smtp.mailfrom=origin.example", "dkim=pass header.d=origin.example header.s=s1", "dmarc=pass header.from=origin.example"}, Headers: []string{"subject", "to"}, Time: testmail.SealTime()})
 		require.NoError(t, err)
 		m := append(out, signed...)
-		chain := verifyAt(t, z, m, recvTime)
+		chain := testmail.VerifyARC(t, z, m, testmail.ReceiveTime())
 		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
-		h, _ := split(t, m)
+		h, _ := testmail.Split(t, m)
 		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		assert.Nil(t, orig, "a sealed message could be replayed under another From")
 	})
 	t.Run("recorded DMARC about another From rescues nothing", func(t *testing.T) {
-		m := editField(t, crlf(baseMsg), "From:", func(string) string { return "From: Alice via Team <team@lists.example>\r\n" })
-		m = sealMsg(t, m, lists, "lists.example", arc.None, []string{"spf=pass smtp.mailfrom=origin.example", "dkim=pass header.d=origin.example header.s=s1", "dmarc=pass header.from=origin.example"}, sealTime)
-		chain := verifyAt(t, z, m, recvTime)
+		m := testmail.EditField(t, testmail.CRLF(testmail.ListMessage), "From:", func(string) string { return "From: Alice via Team <team@lists.example>\r\n" })
+		m = testmail.SealSet(t, m, lists, "lists.example", arc.None, []string{"spf=pass smtp.mailfrom=origin.example", "dkim=pass header.d=origin.example header.s=s1", "dmarc=pass header.from=origin.example"}, testmail.SealTime())
+		chain := testmail.VerifyARC(t, z, m, testmail.ReceiveTime())
 		require.Equal(t, arc.Pass, chain.Status, chain.Reason)
-		h, _ := split(t, m)
+		h, _ := testmail.Split(t, m)
 		orig, _ := Rescue(h, message.ParseFrom(h), chain, listConn, trustLists)
 		assert.Nil(t, orig)
 	})
 	t.Run("no configuration, no rescue", func(t *testing.T) {
-		chain := verifyAt(t, z, forwarded, recvTime)
-		h, _ := split(t, forwarded)
+		chain := testmail.VerifyARC(t, z, forwarded, testmail.ReceiveTime())
+		h, _ := testmail.Split(t, forwarded)
 		orig, forged := Rescue(h, message.ParseFrom(h), chain, listConn, Trust{})
 		assert.Nil(t, orig)
 		assert.Nil(t, forged)
@@ -193,8 +194,8 @@ func TestRescueForwardedThroughTrustedSealer(t *testing.T) {
 
 func TestRescueAuthenticationResults(t *testing.T) {
 	const upstream = "Authentication-Results: mx.lists.example;\r\n spf=pass smtp.mailfrom=alice@origin.example;\r\n dkim=pass (good signature; 2048-bit) header.d=origin.example;\r\n dmarc=pass header.from=origin.example"
-	msg := prepend(crlf(baseMsg), upstream)
-	h, _ := split(t, msg)
+	msg := testmail.Prepend(testmail.CRLF(testmail.ListMessage), upstream)
+	h, _ := testmail.Split(t, msg)
 	none := arc.Result{Status: arc.None}
 	tests := []struct {
 		name       string
@@ -229,22 +230,22 @@ func TestRescueAuthenticationResults(t *testing.T) {
 		})
 	}
 	t.Run("untrusted authserv-id is ignored, not forged", func(t *testing.T) {
-		m := prepend(crlf(baseMsg), "Authentication-Results: mx.other.example; dmarc=pass header.from=origin.example")
-		h, _ := split(t, m)
+		m := testmail.Prepend(testmail.CRLF(testmail.ListMessage), "Authentication-Results: mx.other.example; dmarc=pass header.from=origin.example")
+		h, _ := testmail.Split(t, m)
 		orig, forged := Rescue(h, message.ParseFrom(h), none, strangerConn, trustLists)
 		assert.Nil(t, orig)
 		assert.Empty(t, forged)
 	})
 	t.Run("results about another From are not used", func(t *testing.T) {
-		m := prepend(crlf(baseMsg), "Authentication-Results: mx.lists.example; dmarc=pass header.from=elsewhere.example")
-		h, _ := split(t, m)
+		m := testmail.Prepend(testmail.CRLF(testmail.ListMessage), "Authentication-Results: mx.lists.example; dmarc=pass header.from=elsewhere.example")
+		h, _ := testmail.Split(t, m)
 		orig, forged := Rescue(h, message.ParseFrom(h), none, listConn, trustLists)
 		assert.Nil(t, orig)
 		assert.Empty(t, forged)
 	})
 	t.Run("one report per forged authserv-id", func(t *testing.T) {
-		m := prepend(msg, strings.Replace(upstream, "dmarc=pass", "dmarc=fail", 1))
-		h, _ := split(t, m)
+		m := testmail.Prepend(msg, strings.Replace(upstream, "dmarc=pass", "dmarc=fail", 1))
+		h, _ := testmail.Split(t, m)
 		_, forged := Rescue(h, message.ParseFrom(h), none, strangerConn, trustLists)
 		assert.Len(t, forged, 1)
 	})

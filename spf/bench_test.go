@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtrust/mailtrust/internal/cputime"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/resolver/resolvertest"
 )
@@ -38,13 +39,13 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatalf("status %s (%s)", res.Status, res.Reason)
 		}
 		b.ReportAllocs()
-		start, ok := processCPU()
+		start, ok := cputime.Process()
 		for b.Loop() {
 			Check(ctx, cache, ip, "mail.example.org", "bounce-1234@bounce.example.org", opts)
 		}
 		// CPU time of the whole process per check, which other load on the
 		// machine does not inflate the way it does ns/op.
-		if end, ok2 := processCPU(); ok && ok2 && b.N > 0 {
+		if end, ok2 := cputime.Process(); ok && ok2 && b.N > 0 {
 			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 		}
 	}

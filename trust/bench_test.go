@@ -47,6 +47,7 @@ import (
 	"github.com/mailtrust/mailtrust/arc"
 	"github.com/mailtrust/mailtrust/dkim"
 	"github.com/mailtrust/mailtrust/dmarc"
+	"github.com/mailtrust/mailtrust/internal/cputime"
 	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
@@ -628,12 +629,12 @@ type cpuMeter struct {
 }
 
 func startCPU() cpuMeter {
-	t, ok := processCPU()
+	t, ok := cputime.Process()
 	return cpuMeter{start: t, ok: ok}
 }
 
 func (m cpuMeter) report(b *testing.B) {
-	if t, ok := processCPU(); ok && m.ok && b.N > 0 {
+	if t, ok := cputime.Process(); ok && m.ok && b.N > 0 {
 		b.ReportMetric(float64(t-m.start)/float64(b.N), "cpu-ns/op")
 	}
 }
@@ -750,7 +751,7 @@ func BenchmarkRatios(b *testing.B) {
 			for n := 0; n < b.N; n += block {
 				k := min(block, b.N-n)
 				for i, part := range parts {
-					c0, ok0 := processCPU()
+					c0, ok0 := cputime.Process()
 					w0 := time.Now()
 					for range k {
 						if err := part(); err != nil {
@@ -758,7 +759,7 @@ func BenchmarkRatios(b *testing.B) {
 						}
 					}
 					wall[i] += time.Since(w0)
-					c1, ok1 := processCPU()
+					c1, ok1 := cputime.Process()
 					cpu[i] += c1 - c0
 					cpuOK = cpuOK && ok0 && ok1
 				}

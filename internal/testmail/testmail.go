@@ -2,7 +2,10 @@
 // with them, for mailtrust's tests, examples, benchmarks and sample corpus.
 // Its DKIM signer (RFC 6376 §5) takes the signing time as an input, so the
 // fixtures it makes are reproducible and judged against a chosen time of
-// receipt.
+// receipt. It also holds what the tests of several packages share: the
+// example messages, the loading of the test keys in the repository's
+// testdata/keys, and the reading and editing of a message's header
+// fields.
 package testmail
 
 import (
@@ -68,15 +71,7 @@ func SplitTXT(s string) string {
 // the given kind ("rsa1024", "rsa2048", "ed25519") and writes it there.
 func LoadOrCreateKey(path, kind string) (crypto.Signer, error) {
 	if b, err := os.ReadFile(path); err == nil {
-		blk, _ := pem.Decode(b)
-		if blk == nil {
-			return nil, fmt.Errorf("testmail: %s: no PEM block", path)
-		}
-		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("testmail: %s: %w", path, err)
-		}
-		return k.(crypto.Signer), nil
+		return parseKey(path, b)
 	}
 	k, err := NewKey(kind)
 	if err != nil {
@@ -90,6 +85,32 @@ func LoadOrCreateKey(path, kind string) (crypto.Signer, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// ReadKey reads a PKCS#8 PEM key from path.
+func ReadKey(path string) (crypto.Signer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("testmail: %w", err)
+	}
+	return parseKey(path, b)
+}
+
+// parseKey decodes the PKCS#8 PEM key b read from path.
+func parseKey(path string, b []byte) (crypto.Signer, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("testmail: %s: no PEM block", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("testmail: %s: %w", path, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("testmail: %s: key of type %T cannot sign", path, k)
+	}
+	return s, nil
 }
 
 // NewKey generates a key: "rsa512", "rsa1024", "rsa2048" or "ed25519".
