@@ -4,11 +4,11 @@
 // header fields added to the message (the verdict's Authentication-Results
 // and an X-Mailtrust-Verdict summary), the fields removed from it (RFC 8601
 // §5: an Authentication-Results that names this receiver can only be a
-// forgery from upstream), and the receiver's own relays, which are never
-// judged as the sender.
+// forgery from upstream).
 //
 // It does not evaluate (package trust does) and it speaks no protocol: the
-// milter and smtptrust packages carry its decisions to an MTA. Reading the
-// first outside hop from the receiver's own Received fields is left to a
-// Trace function the caller supplies.
+// milter and smtptrust packages carry its decisions to an MTA. The
+// receiver's own hosts are a received.Receiver, read once by
+// received.ParseReceiver, and the first outside hop behind them is read
+// from the trace by trust (trust.Options.Receiver).
 package inbound

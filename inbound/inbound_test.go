@@ -3,7 +3,6 @@ package inbound
 import (
 	"bytes"
 	"io"
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -138,39 +137,6 @@ func TestPrepend(t *testing.T) {
 		if err != nil || string(b) != c.want {
 			t.Errorf("%s:\n got %q\nwant %q (%v)", c.name, b, c.want, err)
 		}
-	}
-}
-
-func TestRelays(t *testing.T) {
-	r, err := ParseRelays("mx1.helpdesk.example, 192.0.2.0/24", "2001:db8::25", "MX2.Helpdesk.Example.")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		ip, name string
-		want     bool
-	}{
-		{"192.0.2.77", "", true},
-		{"::ffff:192.0.2.1", "", true},
-		{"198.51.100.1", "", false},
-		{"2001:db8::25", "", true},
-		{"2001:db8::26", "", false},
-		{"203.0.113.5", "mx1.helpdesk.example.", true},
-		{"203.0.113.5", "mx2.helpdesk.example", true},
-		{"203.0.113.5", "mx3.helpdesk.example", false},
-		{"", "unknown", false},
-	} {
-		ip, _ := netip.ParseAddr(c.ip)
-		if got := r.Own(ip, c.name); got != c.want {
-			t.Errorf("Own(%s, %q) = %v", c.ip, c.name, got)
-		}
-	}
-	var none *Relays
-	if none.Own(netip.MustParseAddr("192.0.2.1"), "mx1.helpdesk.example") || !none.Empty() {
-		t.Error("a nil Relays owns a host")
-	}
-	if _, err := ParseRelays("192.0.2.0/33"); err == nil {
-		t.Error("a bad network parsed")
 	}
 }
 

@@ -17,13 +17,19 @@
 // (RFC 8601 §5) and every incoming X-Mailtrust-Verdict, adds its own two
 // fields at the top, and answers as the inbound.Policy says.
 //
-// A client that is one of the receiver's own relays (Options.Relays) is not
-// judged as the sender: with Options.Trace the first outside hop is read
-// from the trace fields; without it the client's address and HELO are left
-// unknown. Behind a proxy that speaks XCLIENT, Postfix gives the milter the
-// real client, which then needs neither. XFORWARD does not reach milters:
+// A client that is one of the receiver's own hosts (Options.Receiver: its
+// address, or the host name the MTA verified) is not judged as the sender:
+// the Evaluator gets the session's MAIL FROM, RCPT TO and time with the
+// client's address and HELO unknown, and, configured with the same
+// Receiver (trust.Options.Receiver), reads them from the Received field
+// that the outermost of the receiver's hosts wrote on accepting the
+// message from outside (RFC 5321 §4.4). A trace that does not say so
+// leaves them unknown, and the verdict at most neutral. A client outside
+// is judged as itself, whatever Received fields its message carries.
+// Behind a proxy that speaks XCLIENT, Postfix gives the milter the real
+// client, which then needs none of this. XFORWARD does not reach milters:
 // after a content filter that hands mail back with it, the client is the
-// filter, which belongs among the Relays.
+// filter, which belongs in the Receiver.
 //
 // It does not deliver, quarantine or rewrite the body.
 package milter

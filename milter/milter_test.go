@@ -13,7 +13,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	msgdkim "github.com/emersion/go-msgauth/dkim"
 
 	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/trust"
 )
@@ -421,58 +421,78 @@ func TestMessageTimeout(t *testing.T) {
 	}
 }
 
-// receivedHop reads the client of the topmost Received field, as an
-// inbound.Trace does for the receiver's relays.
-var receivedFrom = regexp.MustCompile(`(?m)^Received: from (\S+) \([^)]*\[([0-9a-f.:]+)\]\)`)
-
-func receivedHop(header []byte, relays *inbound.Relays) (inbound.Hop, bool) {
-	m := receivedFrom.FindSubmatch(header)
-	if m == nil {
-		return inbound.Hop{}, false
-	}
-	ip, err := netip.ParseAddr(string(m[2]))
-	if err != nil || relays.Own(ip, "") {
-		return inbound.Hop{}, false
-	}
-	return inbound.Hop{IP: ip, HELO: string(m[1])}, true
-}
-
-// A client among the receiver's relays is not judged as the sender: the
-// hop before it is, from the trace fields, or no client at all without a
-// Trace.
+// A client among the receiver's own hosts is not judged as the sender:
+// the Evaluator, given the same Receiver, reads the first outside hop from
+// the Received field that host wrote, and MAIL FROM, RCPT TO and the time
+// stay the session's. A client outside is judged as itself, whatever its
+// message's trace claims.
 func TestRelays(t *testing.T) {
-	relays, err := inbound.ParseRelays("198.51.100.0/24", "mx1.helpdesk.example")
+	rcv, err := received.ParseReceiver("198.51.100.0/24,mx1.helpdesk.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := append([]byte("Received: from mail.example.com (mail.example.com [192.0.2.10])\r\n\tby mx1.helpdesk.example; Thu, 15 Jan 2026 09:59:00 +0000\r\n"),
-		corpusMessage(t, "legit-rsa.eml")...)
+	// RFC 5321 §4.4: the relay records the client it accepted the
+	// message from; the corpus zone gives 192.0.2.10 its PTR
+	// (mail.example.com) and example.com's SPF record names it.
+	hop := "Received: from mail.example.com (mail.example.com [192.0.2.10])\r\n\tby mx1.helpdesk.example (Postfix) with ESMTPS id 4Q1;\r\n\tThu, 15 Jan 2026 09:59:58 +0000\r\n"
+	stranger := "Received: from mail.example.com (mail.example.com [192.0.2.10])\r\n\tby mx.elsewhere.example with ESMTPS id 9Z; Thu, 15 Jan 2026 09:59:58 +0000\r\n"
+	plain := corpusMessage(t, "legit-rsa.eml")
+	traced := append([]byte(hop), plain...)
+	foreign := append([]byte(stranger), plain...)
 	relay := facts{ip: "198.51.100.7", helo: "mx1.helpdesk.example", from: "bounce@example.com", rcpt: []string{"support@helpdesk.example"}}
 	byName := relay
 	byName.ip, byName.host = "203.0.113.9", "mx1.helpdesk.example"
+	liar := facts{ip: "203.0.113.66", helo: "mail.example.com", from: "bounce@example.com", rcpt: []string{"support@helpdesk.example"}}
 	unknown := relay.conn()
 	unknown.IP, unknown.HELO = netip.Addr{}, ""
+	outside := legit.conn()
 	for _, tc := range []struct {
-		name  string
-		trace inbound.Trace
-		f     facts
-		conn  trust.Conn
+		name string
+		f    facts
+		msg  []byte
+		conn trust.Conn // the facts the verdict must be the one of
+		ip   string     // the client the verdict names, "" for none
+		ar   []string   // in the Authentication-Results value
 	}{
-		{"relay by network, trace read", receivedHop, relay, legit.conn()},
-		{"relay by name, trace read", receivedHop, byName, legit.conn()},
-		{"relay without trace: client unknown", nil, relay, unknown},
-		{"outside client judged itself", receivedHop, facts{ip: "192.0.2.10", helo: "mail.example.com", from: "bounce@example.com", rcpt: []string{"support@helpdesk.example"}}, legit.conn()},
+		{"relay by network: the outside hop judged", relay, traced, outside, "192.0.2.10",
+			[]string{`spf=pass reason="192.0.2.10 `, "iprev=pass ", "policy.iprev=192.0.2.10"}},
+		{"relay by name: the outside hop judged", byName, traced, outside, "192.0.2.10",
+			[]string{`spf=pass reason="192.0.2.10 `, "iprev=pass ", "policy.iprev=192.0.2.10"}},
+		{"relay, trace not the receiver's: client unknown", relay, foreign, unknown, "", nil},
+		{"outside client judged itself", legit, traced, outside, "192.0.2.10", []string{"iprev=pass ", "policy.iprev=192.0.2.10"}},
+		{"outside client's forged trace not read", liar, traced, liar.conn(), "203.0.113.66", []string{"policy.iprev=203.0.113.66"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, c := start(t, Options{Relays: relays, Trace: tc.trace})
+			var logs bytes.Buffer
+			ev := trust.New(&trust.Options{Resolver: corpusZone(t), AuthServID: authServID, Receiver: rcv})
+			_, c := start(t, Options{Evaluator: ev, Receiver: rcv, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			s := open(t, c, tc.f)
-			mods, _ := send(t, s, tc.f, msg)
-			checkAdded(t, mods, want(t, tc.conn, msg))
+			mods, _ := send(t, s, tc.f, tc.msg)
+			w := want(t, tc.conn, tc.msg)
+			checkAdded(t, mods, w)
+			ar := inbound.AuthResultsValue(w)
+			for _, sub := range tc.ar {
+				if !strings.Contains(ar, sub) {
+					t.Errorf("Authentication-Results %q lacks %q", ar, sub)
+				}
+			}
+			var rec struct{ Client, Mail_From string }
+			if err := json.Unmarshal(logs.Bytes(), &rec); err != nil {
+				t.Fatalf("log %q: %v", logs.String(), err)
+			}
+			if ip := tc.ip; ip == "" && rec.Client != "invalid IP" || ip != "" && rec.Client != ip {
+				t.Errorf("logged client %q, want %q", rec.Client, tc.ip)
+			}
+			if rec.Mail_From != tc.f.from {
+				t.Errorf("logged MAIL FROM %q, want the session's %q", rec.Mail_From, tc.f.from)
+			}
 		})
 	}
 	// The facts differ enough that the cases above could not pass by chance.
-	if want(t, relay.conn(), msg).AuthenticationResults == want(t, legit.conn(), msg).AuthenticationResults {
-		t.Fatal("the relay's own facts give the same verdict as the outside hop's")
+	for _, other := range []trust.Conn{relay.conn(), unknown, liar.conn()} {
+		if want(t, other, traced).AuthenticationResults == want(t, outside, traced).AuthenticationResults {
+			t.Fatalf("%s gives the same verdict as the outside hop", other.IP)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	gomilter "github.com/emersion/go-milter"
 
 	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/trust"
 )
 
@@ -22,15 +23,18 @@ import (
 // every message accepted.
 type Options struct {
 	// Evaluator judges every message; share one (and its caches) across
-	// the server. Nil means trust.New(nil).
+	// the server. Nil means one with Receiver alone configured.
 	Evaluator *trust.Evaluator
 	// Policy decides the reply; the zero Policy accepts every message.
 	Policy inbound.Policy
-	// Relays are the receiver's own hosts, never judged as the sender.
-	Relays *inbound.Relays
-	// Trace finds the first outside hop of a message a relay handed on.
-	// Nil leaves that hop's address and HELO unknown.
-	Trace inbound.Trace
+	// Receiver names the receiver's own hosts, never judged as the
+	// sender: a client whose address (Receiver.HasIP) or verified host
+	// name (Receiver.HasName) is one of them is passed to the Evaluator
+	// with its IP and HELO unknown, and the Evaluator reads the first
+	// outside hop from the trace. Give the Evaluator the same Receiver
+	// (trust.Options.Receiver); without it that hop stays unknown. The
+	// zero value names none: every client is judged as itself.
+	Receiver received.Receiver
 	// MaxConcurrent bounds the evaluations running at once; a message
 	// beyond it waits, and so does the MTA. Default 4 × GOMAXPROCS.
 	MaxConcurrent int
@@ -70,7 +74,7 @@ func NewServer(opts *Options) *Server {
 		o = *opts
 	}
 	if o.Evaluator == nil {
-		o.Evaluator = trust.New(nil)
+		o.Evaluator = trust.New(&trust.Options{Receiver: o.Receiver})
 	}
 	if o.MaxConcurrent <= 0 {
 		o.MaxConcurrent = 4 * runtime.GOMAXPROCS(0)

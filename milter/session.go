@@ -1,7 +1,6 @@
 package milter
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -18,11 +17,6 @@ import (
 	"github.com/mailtrust/mailtrust/trust"
 )
 
-// maxTraceHeader bounds the header held before evaluation starts, for a
-// message from one of the receiver's relays: the trace fields to read are
-// at the top.
-const maxTraceHeader = 64 << 10
-
 // session is one MTA connection: its facts survive from message to
 // message, msg is the message in progress.
 type session struct {
@@ -37,14 +31,11 @@ type session struct {
 // message is one message's state from MAIL FROM to the end of its data.
 type message struct {
 	conn     trust.Conn
-	own      bool          // the client is one of the receiver's relays
-	held     *bytes.Buffer // the header held until the trace is read
 	pr       *io.PipeReader
 	pw       *io.PipeWriter
 	begun    bool // the evaluation runs
 	done     chan result
 	timer    *time.Timer
-	started  bool // the held header was released to the evaluation
 	ended    sync.Once
 	arIndex  int // Authentication-Results fields seen
 	vIndex   int // X-Mailtrust-Verdict fields seen
@@ -95,14 +86,15 @@ func (c *session) MailFrom(from string, m *gomilter.Modifier) (gomilter.Response
 			Authenticated: m.Macros["{auth_authen}"] != "",
 			Time:          c.s.opts.Now(),
 		},
-		own:  c.s.opts.Relays.Own(c.ip, c.host),
 		done: make(chan result, 1),
 	}
-	if msg.own {
+	if r := c.s.opts.Receiver; r.HasIP(c.ip) || r.HasName(c.host) {
+		// One of the receiver's own hosts handed the message on: its
+		// address and HELO are no fact about the sender. Left unknown,
+		// the Evaluator reads the first outside hop from the trace
+		// (trust.Options.Receiver); the envelope and time are the
+		// session's.
 		msg.conn.IP, msg.conn.HELO = netip.Addr{}, ""
-		if c.s.opts.Trace != nil {
-			msg.held = &bytes.Buffer{}
-		}
 	}
 	if !c.s.begin() {
 		// RFC 3463 X.3.2: system not accepting network messages.
@@ -149,7 +141,6 @@ func (c *session) Header(name, value string, m *gomilter.Modifier) (gomilter.Res
 
 func (c *session) Headers(h textproto.MIMEHeader, m *gomilter.Modifier) (gomilter.Response, error) {
 	c.write([]byte("\r\n"))
-	c.startHeld()
 	return gomilter.RespContinue, nil
 }
 
@@ -169,7 +160,6 @@ func (c *session) Body(m *gomilter.Modifier) (gomilter.Response, error) {
 	}
 	c.macros(m)
 	c.begin()
-	c.startHeld()
 	msg.pw.Close()
 	res := <-msg.done
 	c.msg = nil
@@ -237,61 +227,26 @@ func (c *session) evaluate(msg *message, conn trust.Conn, pr *io.PipeReader) {
 		return
 	}
 	defer c.s.release()
-	var r io.Reader = pr
-	if msg.held != nil {
-		// Wait for the header (or its first maxTraceHeader octets), read the
-		// first outside hop from it, then judge by that hop.
-		if err := readHeld(msg, pr); err != nil {
-			res.err = err
-			return
-		}
-		if hop, ok := c.s.opts.Trace(msg.held.Bytes(), c.s.opts.Relays); ok {
-			res.conn.IP, res.conn.HELO = hop.IP, hop.HELO
-		}
-		r = io.MultiReader(bytes.NewReader(msg.held.Bytes()), pr)
+	res.v, res.err = c.s.ev.Evaluate(c.s.base, conn, pr)
+	if res.v != nil {
+		res.conn = res.v.Conn // with the facts read from the trace
 	}
-	res.v, res.err = c.s.ev.Evaluate(c.s.base, res.conn, r)
 	// Evaluate may stop before the end (a limit): the rest is drained so
 	// that the MTA's writes never block.
 	io.Copy(io.Discard, pr)
 	pr.Close()
 }
 
-// write passes message octets to the evaluation; for a relay's message
-// whose trace is still to be read, into the held header instead.
+// write passes message octets to the evaluation.
 func (c *session) write(b []byte) {
 	msg := c.msg
 	if msg == nil {
 		return
 	}
 	c.begin()
-	if msg.held != nil && !msg.started {
-		msg.held.Write(b)
-		if msg.held.Len() >= maxTraceHeader {
-			c.startHeld()
-		}
-		return
-	}
 	// An error means the evaluation gave up (deadline, stop): the reply
 	// at the end of the message says so.
 	msg.pw.Write(b)
-}
-
-// startHeld lets the evaluation of a relay's message begin.
-func (c *session) startHeld() {
-	if msg := c.msg; msg != nil && msg.held != nil && !msg.started {
-		msg.started = true
-		msg.pw.Write(nil) // wakes readHeld
-	}
-}
-
-// readHeld waits, in the evaluating goroutine, for the signal that the
-// held header is complete: the empty write of startHeld. Nothing else is
-// written to the pipe before it.
-func readHeld(msg *message, pr *io.PipeReader) error {
-	var b [1]byte
-	_, err := pr.Read(b[:])
-	return err
 }
 
 // abort ends the message in progress without an answer (RSET, a new

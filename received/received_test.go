@@ -119,6 +119,46 @@ func TestParseReceiver(t *testing.T) {
 	assert.True(t, z.IsZero())
 }
 
+// TestReceiverHosts: "is this client one of ours", as the milter and
+// smtptrust ask it, for every form a -receiver list takes: names (any
+// case, final dot), exact addresses (IPv4, IPv6, IPv4-mapped) and CIDR
+// networks. The zero Receiver names nothing, loopback and localhost
+// included.
+func TestReceiverHosts(t *testing.T) {
+	r, err := ParseReceiver("mx1.helpdesk.example, 192.0.2.0/24,2001:db8::25,MX2.Helpdesk.Example.,198.51.100.7")
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		ip, name string
+		want     bool
+	}{
+		{"192.0.2.77", "", true},
+		{"::ffff:192.0.2.1", "", true},
+		{"198.51.100.7", "", true},
+		{"::ffff:198.51.100.7", "", true},
+		{"198.51.100.8", "", false},
+		{"2001:db8::25", "", true},
+		{"2001:db8::26", "", false},
+		{"203.0.113.5", "mx1.helpdesk.example.", true},
+		{"203.0.113.5", "mx2.helpdesk.example", true},
+		{"203.0.113.5", "mx3.helpdesk.example", false},
+		{"", "unknown", false},
+		{"", "", false},
+	} {
+		a, _ := netip.ParseAddr(tt.ip)
+		assert.Equal(t, tt.want, r.HasIP(a) || r.HasName(tt.name), "%s %q", tt.ip, tt.name)
+	}
+	var zero Receiver
+	for _, a := range []string{"127.0.0.1", "::1", "192.0.2.1"} {
+		assert.False(t, zero.HasIP(ip(a)), "zero Receiver has %s", a)
+	}
+	assert.False(t, zero.HasName("localhost"))
+	assert.False(t, zero.HasName("mx1.helpdesk.example"))
+	for _, bad := range []string{"192.0.2.0/33", "2001:db8::/129"} {
+		_, err := ParseReceiver(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
 func hdr(lines ...string) []HeaderField {
 	var out []HeaderField
 	for _, l := range lines {

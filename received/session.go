@@ -6,23 +6,32 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/mailtrust/mailtrust/internal/arfield"
 )
 
 // Receiver names the hosts of the receiver: its MX hosts, internal relays
-// and delivery agent. The zero value names none.
+// and delivery agent. It is the one list of them: trust reads the trace
+// fields by it (trust.Options.Receiver), and the milter and smtptrust ask
+// it whether the connecting client is one of the receiver's own hosts
+// (HasIP, HasName), never to be judged as the sender. The zero value
+// names none.
 type Receiver struct {
 	// Names are host names, compared without case and final dot. A name
 	// written "*.example.net" or ".example.net" stands for every name
 	// below example.net.
 	Names []string
-	// Networks are the receiver's address ranges. An address in one is
-	// the receiver's own; loopback addresses always are.
+	// Networks are the receiver's address ranges; an exact address is a
+	// network of one address (a /32 or /128). An address in one is the
+	// receiver's own; so are loopback addresses, once any host is named.
 	Networks []netip.Prefix
 }
 
-// ParseReceiver reads a comma-separated list of host names and CIDR
-// networks: "mx1.example.net,*.mx.example.net,192.0.2.0/24,2001:db8::/32".
-// A bare address counts as a one-address network.
+// ParseReceiver reads a comma-separated list of host names, addresses and
+// CIDR networks, as the -receiver flag gives it:
+// "mx1.example.net,*.mx.example.net,192.0.2.0/24,2001:db8::/32,198.51.100.25".
+// A bare address counts as a one-address network; an IPv4-mapped IPv6
+// address as its IPv4 address.
 func ParseReceiver(s string) (Receiver, error) {
 	var r Receiver
 	for _, p := range strings.Split(s, ",") {
@@ -64,10 +73,11 @@ func (r Receiver) String() string {
 	return strings.Join(parts, ",")
 }
 
-// HasName reports whether name is one of the receiver's host names.
+// HasName reports whether name is one of the receiver's host names;
+// "localhost" is, once any host is named. The zero Receiver has none.
 func (r Receiver) HasName(name string) bool {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if name == "" {
+	if name == "" || r.IsZero() {
 		return false
 	}
 	if name == "localhost" {
@@ -90,9 +100,11 @@ func (r Receiver) HasName(name string) bool {
 	return false
 }
 
-// HasIP reports whether ip is one of the receiver's addresses.
+// HasIP reports whether ip is one of the receiver's addresses: in one of
+// its Networks, or loopback once any host is named. The zero Receiver has
+// none.
 func (r Receiver) HasIP(ip netip.Addr) bool {
-	if !ip.IsValid() {
+	if !ip.IsValid() || r.IsZero() {
 		return false
 	}
 	ip = ip.Unmap()
@@ -285,7 +297,7 @@ func FromHeader(fields []HeaderField, r Receiver) Session {
 // reversePath reads a Return-Path value: "<addr>" or "<>" (RFC 5322
 // §3.6.7: return = "Return-Path:" path, path = angle-addr / "<>").
 func reversePath(v string) (string, bool) {
-	v = strings.TrimSpace(stripComments(v))
+	v = strings.TrimSpace(arfield.StripComments(v))
 	if !strings.HasPrefix(v, "<") || !strings.HasSuffix(v, ">") {
 		if v != "" && !strings.ContainsAny(v, " <>") && strings.Contains(v, "@") {
 			return v, true // some MDAs write it bare
@@ -305,24 +317,11 @@ func reversePath(v string) (string, bool) {
 // address reads a Delivered-To or X-Original-To value: one address,
 // bracketed or not.
 func address(v string) string {
-	a := strings.Trim(strings.TrimSpace(stripComments(v)), "<>")
+	a := strings.Trim(strings.TrimSpace(arfield.StripComments(v)), "<>")
 	if strings.ContainsAny(a, "<> \t,") || !strings.Contains(a, "@") {
 		return ""
 	}
 	return a
-}
-
-func stripComments(v string) string {
-	var b strings.Builder
-	for _, t := range tokenize(v) {
-		if t.kind == tWord {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(t.text)
-		}
-	}
-	return b.String()
 }
 
 func contains(s []string, x string) bool {

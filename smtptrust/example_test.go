@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	netsmtp "net/smtp"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/smtptrust"
 	"github.com/mailtrust/mailtrust/trust"
@@ -42,25 +41,11 @@ func (inboxSession) Deliver(v *trust.Verdict, r io.Reader) error {
 	return nil
 }
 
-// received reads the first outside hop from the Received field written by
-// the receiver's front MTA (here on loopback): a minimal inbound.Trace.
-var received = regexp.MustCompile(`(?m)^Received: from (\S+) \([^)]*\[([0-9a-f.:]+)\]\)`)
-
-func firstHop(header []byte, relays *inbound.Relays) (inbound.Hop, bool) {
-	m := received.FindSubmatch(header)
-	if m == nil {
-		return inbound.Hop{}, false
-	}
-	ip, err := netip.ParseAddr(string(m[2]))
-	if err != nil || relays.Own(ip, "") {
-		return inbound.Hop{}, false
-	}
-	return inbound.Hop{IP: ip, HELO: string(m[1])}, true
-}
-
 // A Go SMTP server behind the receiver's front MTA: every message is
-// judged before the inbox sees it, untrusted mail is refused with 550,
-// and the inbox gets the verdict and the message with its
+// judged before the inbox sees it, by the outside client that the front
+// MTA's Received field names (the front MTA, here on loopback, is among the
+// receiver's hosts, so it is not judged itself); untrusted mail is refused
+// with 550, and the inbox gets the verdict and the message with its
 // Authentication-Results on top. DNS comes from the sample corpus's zone,
 // and the clock is the corpus's time of receipt.
 func Example() {
@@ -68,12 +53,16 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	front, _ := inbound.ParseRelays("127.0.0.0/8") // the receiver's own MTA
+	// The receiver's own hosts: its front MTA, for the adapter not to judge
+	// it, and for the Evaluator to read the hop before it from the trace.
+	own, err := received.ParseReceiver("127.0.0.0/8,mx1.helpdesk.example")
+	if err != nil {
+		panic(err)
+	}
 	be := smtptrust.New(inbox{}, &smtptrust.Options{
-		Evaluator: trust.New(&trust.Options{Resolver: zone, AuthServID: "mx.helpdesk.example"}),
+		Evaluator: trust.New(&trust.Options{Resolver: zone, AuthServID: "mx.helpdesk.example", Receiver: own}),
 		Policy:    inbound.Policy{Reject: trust.Untrusted, TempfailIncomplete: true},
-		Relays:    front,
-		Trace:     firstHop,
+		Receiver:  own,
 		Now:       func() time.Time { return time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC) },
 	})
 	srv := smtp.NewServer(be)

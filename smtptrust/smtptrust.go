@@ -10,9 +10,12 @@
 // The session facts come from the connection: the client's address, the
 // HELO/EHLO name, MAIL FROM, every RCPT TO, and whether the client
 // authenticated with SMTP AUTH (when the wrapped session offers it). A
-// client among Options.Relays, the receiver's own hosts, is not judged as
-// the sender: Options.Trace reads the first outside hop from the trace
-// fields, or the client is left unknown.
+// client among the receiver's own hosts (Options.Receiver) is not judged
+// as the sender: its address and HELO are left unknown, and the
+// Evaluator, configured with the same Receiver (trust.Options.Receiver),
+// reads the first outside hop from the Received field that the outermost
+// of the receiver's hosts wrote (RFC 5321 §4.4); MAIL FROM, RCPT TO and
+// the time stay the session's.
 //
 // The message is held once while it is evaluated: its first
 // Options.MaxMemory octets in memory, the rest in a temporary file; bound
@@ -21,7 +24,6 @@
 package smtptrust
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -34,6 +36,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/trust"
 )
 
@@ -41,15 +44,18 @@ import (
 // Evaluator, every message passed on.
 type Options struct {
 	// Evaluator judges every message; share one across the server. Nil
-	// means trust.New(nil).
+	// means one with Receiver alone configured.
 	Evaluator *trust.Evaluator
 	// Policy decides the reply; the zero Policy accepts every message.
 	Policy inbound.Policy
-	// Relays are the receiver's own hosts, never judged as the sender.
-	Relays *inbound.Relays
-	// Trace finds the first outside hop of a message a relay handed on.
-	// Nil leaves that hop unknown.
-	Trace inbound.Trace
+	// Receiver names the receiver's own hosts, never judged as the
+	// sender: a client whose address is one of them (Receiver.HasIP) is
+	// passed to the Evaluator with its IP and HELO unknown, for the
+	// Evaluator to read the first outside hop from the trace. Give the
+	// Evaluator the same Receiver (trust.Options.Receiver); without it
+	// that hop stays unknown. The zero value names none: every client is
+	// judged as itself.
+	Receiver received.Receiver
 	// Now dates each message's receipt. Nil means time.Now.
 	Now func() time.Time
 	// Logger receives one record per message. Nil discards.
@@ -87,7 +93,7 @@ func New(next smtp.Backend, opts *Options) *Backend {
 		o = *opts
 	}
 	if o.Evaluator == nil {
-		o.Evaluator = trust.New(nil)
+		o.Evaluator = trust.New(&trust.Options{Receiver: o.Receiver})
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -159,23 +165,13 @@ func (s *session) Data(r io.Reader) error {
 	}
 	buf := &spool{max: s.b.opts.MaxMemory, dir: s.b.opts.SpoolDir}
 	defer buf.close()
-	var msg io.Reader = io.TeeReader(r, buf)
-	if s.b.opts.Relays.Own(conn.IP, "") {
+	if s.b.opts.Receiver.HasIP(conn.IP) {
+		// One of the receiver's own hosts handed the message on: its
+		// address and HELO are no fact about the sender, and the
+		// Evaluator reads the first outside hop from the trace.
 		conn.IP, conn.HELO = netip.Addr{}, ""
-		if s.b.opts.Trace != nil {
-			// The trace fields are needed before the evaluation starts.
-			if _, err := io.Copy(buf, r); err != nil {
-				return err
-			}
-			if hop, ok := s.b.opts.Trace(header(buf.head()), s.b.opts.Relays); ok {
-				conn.IP, conn.HELO = hop.IP, hop.HELO
-			}
-			var err error
-			if msg, err = buf.reader(); err != nil {
-				return err
-			}
-		}
 	}
+	msg := io.TeeReader(r, buf)
 	v, err := s.b.opts.Evaluator.Evaluate(context.Background(), conn, msg)
 	if err != nil {
 		return err // the client's data could not be read, or not spooled
@@ -185,6 +181,7 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	reply := s.b.opts.Policy.Decide(v)
+	conn = v.Conn // with the facts read from the trace
 	s.b.log.Info("verdict", "client", conn.IP.String(), "helo", conn.HELO, "mail_from", conn.MailFrom,
 		"level", string(v.Level), "score", v.Score, "incomplete", v.Incomplete,
 		"reasons", strings.Join(inbound.Codes(v, inbound.TopReasons, false), ","), "action", reply.Action.String())
@@ -211,16 +208,6 @@ func SMTPError(reply inbound.Reply) *smtp.SMTPError {
 		}
 	}
 	return &smtp.SMTPError{Code: reply.Code, EnhancedCode: ec, Message: reply.Text}
-}
-
-// header is the header block of msg, up to the empty line that ends it.
-func header(msg []byte) []byte {
-	for _, end := range []string{"\r\n\r\n", "\n\n"} {
-		if i := bytes.Index(msg, []byte(end)); i >= 0 {
-			return msg[:i+len(end)/2]
-		}
-	}
-	return msg
 }
 
 func remoteIP(c net.Conn) netip.Addr {

@@ -10,6 +10,7 @@ import (
 	netsmtp "net/smtp"
 	"net/textproto"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/trust"
 )
@@ -267,24 +269,62 @@ func TestAuthenticated(t *testing.T) {
 	}
 }
 
-// A client among the receiver's relays is not judged as the sender.
+// A client among the receiver's own hosts is not judged as the sender:
+// the Evaluator, given the same Receiver, reads the first outside hop from
+// the Received field the receiver's relay wrote (RFC 5321 §4.4), and MAIL
+// FROM, RCPT TO and the time stay the session's. A trace the receiver did
+// not write leaves the client unknown.
 func TestRelayClient(t *testing.T) {
-	relays, _ := inbound.ParseRelays("127.0.0.0/8")
-	st := &store{}
-	addr := serve(t, st, Options{Relays: relays})
-	msg := message(t, "legit-rsa.eml")
-	if err := send(addr, "mx1.helpdesk.example", "bounce@example.com", msg, nil); err != nil {
+	rcv, err := received.ParseReceiver("127.0.0.0/8,mx1.helpdesk.example")
+	if err != nil {
 		t.Fatal(err)
 	}
-	conn := loopbackConn("", "bounce@example.com")
-	conn.IP = netip.Addr{}
-	v := evaluate(t, conn, msg)
-	want, _ := io.ReadAll(inbound.Prepend(v, bytes.NewReader(msg)))
-	if len(st.msgs()) != 1 || !bytes.Equal(st.msgs()[0], want) {
-		t.Fatalf("got\n%q\nwant\n%q", st.msgs(), want)
+	plain := message(t, "legit-rsa.eml")
+	traced := append([]byte("Received: from mail.example.com (mail.example.com [192.0.2.10])\r\n"+
+		"\tby mx1.helpdesk.example (Postfix) with ESMTPS id 4Q1; Thu, 15 Jan 2026 09:59:58 +0000\r\n"), plain...)
+	outside := trust.Conn{IP: netip.MustParseAddr("192.0.2.10"), HELO: "mail.example.com", MailFrom: "bounce@example.com",
+		RcptTo: []string{"support@helpdesk.example"}, Time: receipt}
+	unknown := loopbackConn("", "bounce@example.com")
+	unknown.IP = netip.Addr{}
+	for _, tc := range []struct {
+		name string
+		msg  []byte
+		conn trust.Conn // the facts the verdict must be the one of
+		ar   []string   // in the Authentication-Results
+	}{
+		{"relay's trace: the outside hop judged", traced, outside,
+			[]string{`spf=pass reason="192.0.2.10 `, "iprev=pass ", "policy.iprev=192.0.2.10"}},
+		{"no trace of the receiver's: client unknown", plain, unknown, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &store{deliver: true}
+			ev := trust.New(&trust.Options{Resolver: zone(t), AuthServID: authServID, Receiver: rcv})
+			addr := serve(t, st, Options{Evaluator: ev, Receiver: rcv})
+			if err := send(addr, "mx1.helpdesk.example", "bounce@example.com", tc.msg, nil); err != nil {
+				t.Fatal(err)
+			}
+			v := evaluate(t, tc.conn, tc.msg)
+			want, _ := io.ReadAll(inbound.Prepend(v, bytes.NewReader(tc.msg)))
+			if len(st.msgs()) != 1 || !bytes.Equal(st.msgs()[0], want) {
+				t.Fatalf("got\n%q\nwant\n%q", st.msgs(), want)
+			}
+			for _, sub := range tc.ar {
+				if !strings.Contains(v.AuthenticationResults, sub) {
+					t.Errorf("%s lacks %q", v.AuthenticationResults, sub)
+				}
+			}
+			got := st.verdicts()[0].Conn
+			if got.IP != tc.conn.IP || got.HELO != tc.conn.HELO || got.MailFrom != "bounce@example.com" ||
+				!slices.Equal(got.RcptTo, tc.conn.RcptTo) || !got.Time.Equal(receipt) {
+				t.Errorf("judged by %+v, want the facts of %+v", got, tc.conn)
+			}
+		})
 	}
-	if v.AuthenticationResults == evaluate(t, loopbackConn("mx1.helpdesk.example", "bounce@example.com"), msg).AuthenticationResults {
-		t.Fatal("the relay's facts give the same verdict: the test proves nothing")
+	relay := loopbackConn("mx1.helpdesk.example", "bounce@example.com")
+	for _, other := range []trust.Conn{relay, unknown} {
+		if evaluate(t, other, traced).AuthenticationResults == evaluate(t, outside, traced).AuthenticationResults {
+			t.Fatalf("%+v gives the same verdict as the outside hop: the test proves nothing", other)
+		}
 	}
 }
 

@@ -38,10 +38,6 @@ func (s *spool) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// head is the part of the message in memory: at least its header, unless
-// the header is longer than max.
-func (s *spool) head() []byte { return s.mem.Bytes() }
-
 // reader reads the whole message from its start.
 func (s *spool) reader() (io.Reader, error) {
 	if s.file == nil {

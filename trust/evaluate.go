@@ -117,6 +117,7 @@ func (e *Evaluator) Thresholds() Thresholds { return e.thresholds }
 func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Verdict, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.limits.Timeout)
 	defer cancel()
+	given := conn.given() // before the defaults below
 	if conn.Time.IsZero() {
 		conn.Time = time.Now()
 	}
@@ -127,10 +128,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 		conn.Source = SourceCase
 	}
 	ev := &evaluation{
-		e:    e,
-		conn: conn,
-		res:  resolver.NewMemo(e.res, e.limits.MaxDNSQueries),
-		v:    &Verdict{},
+		e:     e,
+		conn:  conn,
+		given: given,
+		res:   resolver.NewMemo(e.res, e.limits.MaxDNSQueries),
+		v:     &Verdict{},
 	}
 	err := ev.run(ctx, msg)
 	ev.score()
@@ -175,6 +177,8 @@ type evaluation struct {
 	// Received field, -1 when unknown; traceNote says why there is none.
 	boundary  int
 	traceNote string
+	// given are the facts the caller gave in its Conn (Conn.given).
+	given Facts
 	// spfUnknown: SPF was not run for want of a session fact.
 	spfUnknown bool
 }

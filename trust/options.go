@@ -32,6 +32,17 @@ const (
 // fail on SPF's account. The verdict gives one reason per unknown fact
 // (conn.ip-unknown, conn.helo-unknown, conn.mail-from-unknown) and is at
 // most neutral (conn.unknown-capped).
+//
+// With Options.Receiver set, a Conn without an IP takes the facts it does
+// not give from the receiver's trace fields; the facts it gives are kept.
+// It gives a HELO name when HELO is not empty, recipients when RcptTo is
+// not empty, a time when Time is not zero and Unknown does not list
+// FactTime, and MAIL FROM unless Unknown lists FactMailFrom; but the null
+// reverse-path only alongside another fact, since the zero Conn describes
+// no session and takes every fact from the trace. So a stored message
+// judged with no facts is judged by its trace, and a milter behind one of
+// the receiver's relays gives MAIL FROM, RCPT TO and the time from the
+// session and leaves the IP and HELO, the relay's own, to the trace.
 type Conn struct {
 	// IP is the connecting client's address; the zero Addr is unknown.
 	IP netip.Addr
@@ -185,10 +196,14 @@ type Options struct {
 	// (RFC 8601 §2.5). Default "mailtrust".
 	AuthServID string
 	// Receiver names the receiver's own hosts, for messages judged after
-	// delivery (an archive, a mailbox). When a Conn has no IP, the session
-	// facts are read from the Received field that the outermost receiver
-	// host wrote on accepting the message from outside, with Return-Path,
-	// X-Original-To and Delivered-To (received.FromHeader), and
+	// delivery (an archive, a mailbox) or handed on by one of them (a
+	// milter or smtptrust behind the receiver's relays: give the same
+	// Receiver to both). When a Conn has no IP, the session facts the Conn
+	// does not give (see Conn) are read from the Received field that the
+	// outermost receiver host wrote on accepting the message from outside
+	// (RFC 5321 §4.4: its from-clause records the client's address and
+	// HELO), with Return-Path, X-Original-To and Delivered-To
+	// (received.FromHeader); the facts the Conn gives are kept, and
 	// Conn.Source becomes SourceHeaders. The zero value names none: a Conn
 	// without an IP then stays without one.
 	Receiver received.Receiver

@@ -61,9 +61,10 @@ func headerFields(h *message.Header) []received.HeaderField {
 }
 
 // readTrace finds the receiver's boundary in the trace fields and, when
-// the caller gave no connecting IP, takes the session facts from it
-// (received.FromHeader): the caller's Conn then describes no session, and
-// the message's trace does. Facts the trace does not give stay unknown.
+// the caller gave no connecting IP, takes from it (received.FromHeader) the
+// session facts the caller did not give (see Options.Receiver): a fact the
+// caller gave is kept. The zero Conn gives none, and so takes them all.
+// Facts that neither gives stay unknown.
 func (ev *evaluation) readTrace(h *message.Header) {
 	ev.boundary = -1
 	if h == nil || ev.e.receiver.IsZero() {
@@ -75,23 +76,58 @@ func (ev *evaluation) readTrace(h *message.Header) {
 	if c.IP.IsValid() {
 		return
 	}
+	given := ev.given
 	c.Source = SourceHeaders
-	c.IP, c.HELO, c.MailFrom, c.RcptTo = s.IP, s.HELO, s.MailFrom, s.RcptTo
-	c.Unknown = 0
-	c.Authenticated = c.Authenticated || s.Authenticated
-	if !s.Known.Has(FactMailFrom) {
+	c.IP = s.IP
+	if !given.Has(FactHELO) {
+		c.HELO = s.HELO
+	}
+	if !given.Has(FactMailFrom) {
+		c.MailFrom = s.MailFrom
 		c.Unknown |= FactMailFrom
+		if s.Known.Has(FactMailFrom) {
+			c.Unknown &^= FactMailFrom
+		}
 	}
-	if s.Known.Has(FactTime) {
-		c.Time = s.Time
-	} else {
-		// Judged against the caller's time (or now), which is no fact
-		// about this message: not reported as its time of receipt.
+	if !given.Has(FactRcptTo) {
+		c.RcptTo = s.RcptTo
+	}
+	if !given.Has(FactTime) {
 		c.Unknown |= FactTime
+		if s.Known.Has(FactTime) {
+			c.Time, c.Unknown = s.Time, c.Unknown&^FactTime
+		}
+		// Else judged against the caller's time (or now), which is no
+		// fact about this message: not reported as its time of receipt.
 	}
+	c.Authenticated = c.Authenticated || s.Authenticated
 	if s.Boundary < 0 {
 		ev.traceNote = s.Reason
 	}
+}
+
+// given returns the facts the caller gave in c: a HELO name, recipients,
+// a time not listed in Unknown, and MAIL FROM unless Unknown lists it. A
+// Conn that gives nothing else does not give the null reverse-path either:
+// the zero Conn describes no session at all.
+func (c Conn) given() Facts {
+	var g Facts
+	if c.IP.IsValid() {
+		g |= FactIP
+	}
+	if c.HELO != "" {
+		g |= FactHELO
+	}
+	if len(c.RcptTo) > 0 {
+		g |= FactRcptTo
+	}
+	if !c.Time.IsZero() && !c.Unknown.Has(FactTime) {
+		g |= FactTime
+	}
+	if !c.Unknown.Has(FactMailFrom) && (c.MailFrom != "" || g != 0) {
+		g |= FactMailFrom
+	}
+	return g
 }
 
 // noteUnknown gives one reason per unknown fact. They weigh nothing: the

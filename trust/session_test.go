@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -238,4 +239,51 @@ func TestTraceWithoutDate(t *testing.T) {
 	assert.Equal(t, map[string]any{"ip": "192.0.2.10", "helo": "mail.example.com", "from": "headers"}, j.Conn)
 	assert.True(t, v.Has(trust.ConnMailFromUnknown))
 	assert.NotEqual(t, trust.Trusted, v.Level)
+}
+
+// TestTraceFillsOnlyMissingFacts: with no IP, the trace gives only the
+// facts the caller did not give; a fact the caller gave is kept, as a
+// milter behind the receiver's relay gives MAIL FROM, RCPT TO and the time
+// and leaves the relay's IP and HELO out.
+func TestTraceFillsOnlyMissingFacts(t *testing.T) {
+	zone, casesPath, cases := sampleCases(t)
+	rcv, err := received.ParseReceiver(corpus.TraceReceiver)
+	require.NoError(t, err)
+	c := cases[0]
+	msg, err := os.ReadFile(corpus.MessagePath(casesPath, &c))
+	require.NoError(t, err)
+	trace, err := corpus.Trace(c, "")
+	require.NoError(t, err)
+	traced := append([]byte(trace), msg...)
+	ip, at, _ := c.Parsed()
+	require.NotEmpty(t, c.MailFrom, c.ID)
+	later := at.Add(time.Hour)
+	session := []string{"other@helpdesk.example"}
+	for _, tt := range []struct {
+		name     string
+		conn     trust.Conn
+		helo     string
+		mailFrom string
+		rcpt     []string
+		time     time.Time
+	}{
+		{"nothing given: all from the trace", trust.Conn{}, c.HELO, c.MailFrom, c.RcptTo, at},
+		{"MAIL FROM unknown: from the trace", trust.Conn{Unknown: trust.FactMailFrom}, c.HELO, c.MailFrom, c.RcptTo, at},
+		{"the session's envelope and time kept", trust.Conn{MailFrom: "x@other.example", RcptTo: session, Time: later}, c.HELO, "x@other.example", session, later},
+		{"null reverse-path beside another fact kept", trust.Conn{RcptTo: session, Time: later}, c.HELO, "", session, later},
+		{"HELO given kept", trust.Conn{HELO: "relay.helpdesk.example", Unknown: trust.FactMailFrom}, "relay.helpdesk.example", c.MailFrom, c.RcptTo, at},
+		{"time listed unknown: from the trace", trust.Conn{Time: later, Unknown: trust.FactTime | trust.FactMailFrom}, c.HELO, c.MailFrom, c.RcptTo, at},
+	} {
+		ev := trust.New(&trust.Options{Resolver: zone, Receiver: rcv})
+		v, err := ev.Evaluate(context.Background(), tt.conn, bytes.NewReader(traced))
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, ip, v.Conn.IP, tt.name)
+		assert.Equal(t, tt.helo, v.Conn.HELO, tt.name)
+		assert.Equal(t, tt.mailFrom, v.Conn.MailFrom, tt.name)
+		assert.False(t, v.Conn.Missing().Has(trust.FactMailFrom), tt.name)
+		assert.Equal(t, tt.rcpt, v.Conn.RcptTo, tt.name)
+		assert.True(t, tt.time.Equal(v.Conn.Time), "%s: time %v, want %v", tt.name, v.Conn.Time, tt.time)
+		assert.False(t, v.Conn.Missing().Has(trust.FactTime), tt.name)
+		assert.Equal(t, trust.SourceHeaders, v.Conn.Source, tt.name)
+	}
 }

@@ -36,7 +36,7 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ipFlag   = fs.String("ip", "", "connecting client `IP` (default: unknown, or from the trace with -receiver)")
 		heloFlag = fs.String("helo", "", "HELO/EHLO `NAME` (default: unknown)")
 		from     = fs.String("from", "", "MAIL FROM `ADDR` (\"\" or <>: null reverse-path; not given: unknown)")
-		rcvFlag  = fs.String("receiver", "", "the receiver's own hosts: `LIST` of names and CIDR networks; without -ip, the session facts come from its trace")
+		rcvFlag  = fs.String("receiver", "", "the receiver's own hosts: `LIST` of names and CIDR networks; without -ip, the session facts not given by flag come from its trace")
 		authID   = fs.String("authserv-id", "", "the receiver's authserv-`ID` in the Authentication-Results it wrote")
 		at       = fs.String("time", "", "time of receipt, `RFC3339` (default now)")
 		asJSON   = fs.Bool("json", false, "print the JSON verdict line")

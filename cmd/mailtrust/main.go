@@ -11,7 +11,8 @@
 // system resolver. Replay defaults to zone.txt beside (or in) the first
 // source, so a corpus replays offline and gives the same verdicts years
 // later. -receiver names the receiver's hosts, so that a stored message's
-// session facts are read from the trace its receiver wrote.
+// session facts are read from the trace its receiver wrote, and so that
+// the milter judges mail those hosts hand on by the hop before them.
 //
 // check exits 0 for a trusted or neutral verdict, 1 for a suspicious or
 // untrusted one, 75 (EX_TEMPFAIL) for an incomplete one, 64 for a usage

@@ -10,11 +10,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mailtrust/mailtrust/inbound"
 	"github.com/mailtrust/mailtrust/milter"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/trust"
 )
 
@@ -44,7 +46,7 @@ func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready cha
 		d          dnsFlags
 	)
 	fs.Var(&trusted, "trusted-forwarders", "trusted forwarder `DOMAINS` (comma-separated)")
-	fs.Var(&receiver, "receiver", "the receiver's own `HOSTS`: names, addresses, CIDR networks (comma-separated)")
+	fs.Var(&receiver, "receiver", "the receiver's own `HOSTS`: names, addresses, CIDR networks (comma-separated); a client among them is judged by the hop before it, from its Received field")
 	fs.StringVar(&d.zone, "zone", "", "answer DNS from master `FILE`")
 	fs.StringVar(&d.server, "dns", "", "ask DNS server `HOST:PORT`")
 	if err := fs.Parse(args); err != nil {
@@ -59,7 +61,7 @@ func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready cha
 		fmt.Fprintf(stderr, "mailtrust milter: -reject: %v\n", err)
 		return exitUsage
 	}
-	relays, err := inbound.ParseRelays(receiver...)
+	rcv, err := received.ParseReceiver(strings.Join(receiver, ","))
 	if err != nil {
 		fmt.Fprintf(stderr, "mailtrust milter: -receiver: %v\n", err)
 		return exitUsage
@@ -82,9 +84,12 @@ func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready cha
 	srv := milter.NewServer(&milter.Options{
 		Evaluator: trust.New(&trust.Options{
 			Resolver: res, TrustedForwarders: trusted, AuthServID: *authServID,
+			// The same hosts: the milter leaves their IP and HELO out, and
+			// the Evaluator reads the hop before them from the trace.
+			Receiver: rcv,
 		}),
 		Policy:        inbound.Policy{Reject: level, TempfailIncomplete: *tempfail},
-		Relays:        relays,
+		Receiver:      rcv,
 		MaxConcurrent: *jobs,
 		Now:           now,
 		Logger:        log,

@@ -240,8 +240,8 @@ func TestMilterBehindPostfix(t *testing.T) {
 	// Postfix gives milters the client of the connection, not the one
 	// XFORWARD names (unlike XCLIENT): a content filter on loopback that
 	// hands mail back is the client. Listed among the receiver's hosts, it
-	// is not judged as the sender; without a trace reader the client is
-	// then unknown.
+	// is not judged as the sender: the client is the one the Received
+	// field of the receiver's relay names, or unknown without one.
 	t.Run("XFORWARD from a filter among the receiver's hosts", func(t *testing.T) {
 		c := findCase(t, cases, "legit-rsa")
 		sent := crlf(c.raw)
@@ -257,6 +257,22 @@ func TestMilterBehindPostfix(t *testing.T) {
 		if evaluate(t, zone, loopback).AuthenticationResults == want.AuthenticationResults {
 			t.Fatal("the filter's own facts give the same verdict: the case proves nothing")
 		}
+
+		// The receiver's relay mx1 wrote the field naming the outside
+		// client (RFC 5321 §4.4); Postfix passes it to the milter, which
+		// judges that client with the session's envelope.
+		traced := c
+		traced.raw = append([]byte("Received: from "+c.HELO+" ("+c.HELO+" ["+c.IP+"])\r\n"+
+			"\tby mx1.helpdesk.example (Postfix) with ESMTPS id 4Q1;\r\n\tThu, 15 Jan 2026 09:59:58 +0000\r\n"), c.raw...)
+		sent = crlf(traced.raw)
+		want = evaluate(t, zone, traced)
+		if !strings.Contains(want.AuthenticationResults, "iprev=pass ") || !strings.Contains(want.AuthenticationResults, "policy.iprev="+c.IP) {
+			t.Fatalf("%s: the outside client's verdict has no iprev pass for %s: %s", c.ID, c.IP, want.AuthenticationResults)
+		}
+		if err := sendVia(px.addr("relay"), traced, sent, "XFORWARD"); err != nil {
+			t.Fatal(err)
+		}
+		checkDelivered(t, px.next(t), sent, want)
 	})
 
 	t.Run("incomplete deferred with 451", func(t *testing.T) {
