@@ -55,7 +55,7 @@ func TestExternalModule(t *testing.T) {
 	}
 	run("mod", "tidy")
 	out := run("run", ".")
-	for _, want := range []string{"spf pass", "ptr pass", "helo pass", "sender exists", "dmarc pass", "arc pass", "rescued true", "verdict "} {
+	for _, want := range []string{"spf pass", "ptr pass", "helo pass", "sender exists", "dmarc pass", "arc pass", "rescued true", "verdict ", "reply 250", "hop 192.0.2.10", "messages 1", "stored inbox#1 192.0.2.10 pass"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("consumer output lacks %q:\n%s", want, out)
 		}

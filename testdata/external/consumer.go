@@ -25,10 +25,15 @@ import (
 	"github.com/mailtrust/mailtrust/dmarc"
 	"github.com/mailtrust/mailtrust/forward"
 	"github.com/mailtrust/mailtrust/helo"
+	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/mailbox"
 	"github.com/mailtrust/mailtrust/message"
+	"github.com/mailtrust/mailtrust/milter"
 	"github.com/mailtrust/mailtrust/ptr"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/sender"
+	"github.com/mailtrust/mailtrust/smtptrust"
 	"github.com/mailtrust/mailtrust/spf"
 	"github.com/mailtrust/mailtrust/trust"
 )
@@ -107,9 +112,38 @@ func main() {
 	}
 	_ = v.From
 
+	// Stored mail: an mbox, its session facts from the receiver's trace.
+	rcv, err := received.ParseReceiver("mx.example.net,198.51.100.0/24")
+	if err != nil {
+		fail(err)
+	}
+	hop := received.Parse("from mail.example.com (mail.example.com [192.0.2.10]) by mx.example.net with ESMTPS id 1; Thu, 15 Jan 2026 09:59:00 +0000")
+	mb := mailbox.NewMbox(strings.NewReader("From a@example.com Thu Jan 15 09:59:00 2026\nReturn-Path: <bounce@example.com>\n"+
+		"Received: from mail.example.com (mail.example.com [192.0.2.10]) by mx.example.net with ESMTPS id 1; Thu, 15 Jan 2026 09:59:00 +0000\n"+
+		strings.ReplaceAll(raw, "\r\n", "\n")), "inbox")
+	stored := trust.New(&trust.Options{Resolver: r, Receiver: rcv})
+	n := 0
+	for {
+		m, err := mb.Next()
+		if err != nil {
+			break
+		}
+		sv, err := stored.Evaluate(ctx, trust.Conn{}, m.Body)
+		if err != nil {
+			fail(err)
+		}
+		n++
+		fmt.Println("stored", m.ID, sv.Conn.IP, sv.SPF.Status)
+	}
+
+	// In the mail flow: the reply and the fields a receiver adds.
+	reply := inbound.Policy{Reject: trust.Untrusted}.Decide(v)
+	_ = milter.NewServer(&milter.Options{Evaluator: ev, Receiver: rcv})
+	_ = smtptrust.New(nil, &smtptrust.Options{Evaluator: ev})
+
 	fmt.Println("spf", s.Status, "ptr", p.Status, "helo", hl.Status, "sender", ex.Status, len(rc))
 	fmt.Println("dkim", len(sigs), "dmarc", dm.Status, "arc", chain.Status, "forwarded", fw.Forwarded, "rescued", orig != nil, "automated", au.Automated)
-	fmt.Println("verdict", v.Level, v.DMARC.Status)
+	fmt.Println("verdict", v.Level, v.DMARC.Status, "reply", reply.Code, "hop", hop.From.IP, "messages", n)
 }
 
 func fail(err error) {
