@@ -78,8 +78,9 @@ func Remove(name, value, authServID string) bool {
 
 // Prepend returns the message of r as the receiver delivers it: the
 // verdict's Authentication-Results and X-Mailtrust-Verdict fields at the
-// top, then r's header without the fields Remove names, then the body,
-// every octet else as received. New fields end in CRLF, or in LF when the
+// top, then r's header without the fields Remove names (and without
+// continuation lines before its first field, which continue nothing),
+// then the body, every octet else as received. New fields end in CRLF, or in LF when the
 // message's first line does. Only the header block is held in memory; the
 // body streams from r.
 func Prepend(v *trust.Verdict, r io.Reader) io.Reader {
@@ -104,14 +105,23 @@ func Prepend(v *trust.Verdict, r io.Reader) io.Reader {
 		field = nil
 	}
 read:
-	for head.Len() < maxHeldHeader {
-		line, err := br.ReadSlice('\n')
+	for head.Len()+len(field) < maxHeldHeader {
+		line, err := readLine(br)
 		switch {
 		case err == bufio.ErrBufferFull:
-			// A line longer than the buffer: the rest of the message passes
-			// as it is.
+			// A line longer than maxHeldHeader: the rest of the message
+			// passes as it is.
 		case len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && field != nil:
 			field = append(field, line...) // a folded continuation
+			if err == nil {
+				continue
+			}
+			break read
+		case len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && field == nil:
+			// A continuation before the first field continues nothing;
+			// below the new fields it would continue the verdict's own.
+			// message.ReadHeader skips it and reads the fields after it,
+			// and so do mail readers: so must the removal.
 			if err == nil {
 				continue
 			}
@@ -132,6 +142,23 @@ read:
 	}
 	flush()
 	return io.MultiReader(&head, br)
+}
+
+// readLine reads one line, however long, up to maxHeldHeader octets: a
+// header line longer than bufio's buffer is still a field, which the
+// checks read (up to message.DefaultMaxLineLength) and so must Prepend.
+// A longer one is returned in part with bufio.ErrBufferFull.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
+	}
+	long := append([]byte(nil), line...)
+	for err == bufio.ErrBufferFull && len(long) < maxHeldHeader {
+		line, err = br.ReadSlice('\n')
+		long = append(long, line...)
+	}
+	return long, err
 }
 
 // maxHeldHeader bounds the header held by Prepend; past it, the rest of

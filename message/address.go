@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailtrust/mailtrust/internal/domain"
 )
@@ -823,6 +824,12 @@ func decodeWords(s string) (string, Flags) {
 	}
 	if d != s {
 		f |= FlagEncodedName
+		// mime.WordDecoder copies the octets of a UTF-8 word as they are,
+		// valid or not (its CharsetReader is not asked); the text read
+		// from a word is Unicode, so an invalid octet is U+FFFD.
+		if !utf8.ValidString(d) {
+			d = strings.ToValidUTF8(d, string(utf8.RuneError))
+		}
 	}
 	return d, f
 }

@@ -92,9 +92,14 @@ func rawISO2022JP(s string) (string, bool) {
 			return "", false
 		}
 	}
-	d, err := japanese.ISO2022JP.NewDecoder().String(s)
-	if err != nil || strings.IndexByte(d, 0x1b) >= 0 || strings.ContainsRune(d, utf8.RuneError) {
+	// Only the text before the angle-addr is decoded: a designation left
+	// in force (ESC ( I, half-width katakana) would otherwise turn the
+	// address's octets into other characters.
+	// The address, left as written, must still be 7-bit as ISO-2022-JP
+	// text is (RFC 1468 §2).
+	d, err := japanese.ISO2022JP.NewDecoder().String(s[:lt])
+	if err != nil || strings.IndexByte(d, 0x1b) >= 0 || strings.ContainsRune(d, utf8.RuneError) || hasHigh(s[lt:]) {
 		return "", false
 	}
-	return d, true
+	return d + s[lt:], true
 }

@@ -331,7 +331,7 @@ func ptrName(w string) string {
 	if _, err := netip.ParseAddr(w); err == nil {
 		return ""
 	}
-	return strings.ToLower(w)
+	return lowerASCII(w)
 }
 
 // literal reads an address literal (RFC 5321 §4.1.3) "[192.0.2.1]" or
@@ -383,5 +383,23 @@ func findIP(c string) (netip.Addr, bool) {
 
 // hostWord normalizes a by-clause word: lower case, no final dot.
 func hostWord(w string) string {
-	return strings.ToLower(strings.TrimSuffix(w, "."))
+	return lowerASCII(strings.TrimSuffix(w, "."))
+}
+
+// lowerASCII lower-cases the ASCII letters of a host name and leaves other
+// octets as written: strings.ToLower would turn each invalid UTF-8 octet a
+// sender wrote into a three-octet U+FFFD.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

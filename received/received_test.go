@@ -239,12 +239,3 @@ func TestFromHeader(t *testing.T) {
 	}
 	assert.Equal(t, -1, FromHeader(hdr(append(many, edge)...), rcv).Boundary, "bounded")
 }
-
-func FuzzParse(f *testing.F) {
-	f.Add("from mail.example.org (mail.example.org [192.0.2.10]) by mx1.example.net with ESMTP id 1; Thu, 15 Jan 2026 10:00:00 +0000")
-	f.Add("from [IPv6:2001:db8::1] (helo=x) by y; z id q")
-	f.Fuzz(func(t *testing.T, v string) {
-		_ = Parse(v)
-		_ = FromHeader([]HeaderField{{"Received", v}, {"Return-Path", v}}, Receiver{Names: []string{"y"}})
-	})
-}

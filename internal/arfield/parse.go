@@ -110,20 +110,16 @@ func splitResults(s string) []string {
 // authres-payload field does not affect the validity of the ARC chain",
 // and a receiver reading an upstream header keeps what it understands.
 func Parse(payload string) (authServID string, results []authres.Result) {
+	// The authserv-id, optionally followed by a version (RFC 8601 §2.2),
+	// read as AuthServID reads it, so that a field is read as a
+	// receiver's exactly when the receiver removes it as its own. A field
+	// that starts with no id (";", a space other than ASCII's) names no
+	// one, and its results are nobody's.
+	authServID = AuthServID(payload)
 	parts := splitResults(StripComments(Unfold(payload)))
-	if len(parts) == 0 {
+	if authServID == "" || len(parts) == 0 {
 		return "", nil
 	}
-	// The authserv-id, optionally followed by a version (RFC 8601 §2.2).
-	id := parts[0]
-	if f := strings.Fields(id); len(f) > 0 {
-		id = f[0]
-	}
-	id = strings.Trim(id, `"`)
-	if i := strings.IndexAny(id, `";`); i >= 0 {
-		id = id[:i] // an unterminated quoted string ran on
-	}
-	authServID = strings.ToLower(id)
 	for _, p := range parts[1:] {
 		_, rs, err := authres.Parse("x; " + p)
 		if err != nil || len(rs) == 0 {
