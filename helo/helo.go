@@ -63,8 +63,9 @@ type Result struct {
 	Code Code
 	// Literal reports an address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]").
 	Literal bool
-	// Addrs are the literal's address, or the A and AAAA records of the
-	// name (A first).
+	// Addrs are the literal's address, or the addresses of the name in
+	// the connecting address's family; those of the other family (A
+	// first) only when it has none in that one.
 	Addrs []netip.Addr
 	// OrgDomain is the organizational domain of the name (RFC 7489 §3.2),
 	// empty for literals and invalid names.
@@ -97,7 +98,8 @@ type Options struct {
 
 // Check evaluates the EHLO/HELO argument name given by a client
 // connecting from ip. StatusInvalid names are decided without DNS. For a name,
-// the A and AAAA questions, the existence of a TLD the public suffix list
+// the address question of ip's family (A or AAAA; the other only if that
+// one finds no address), the existence of a TLD the public suffix list
 // does not know, and the MX of the sender domain are asked concurrently.
 // A temporary DNS failure is StatusTemperror, never StatusFail.
 func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr, opts *Options) Result {
@@ -157,12 +159,26 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 		mxErr      error
 		tld        = domain.TLD(n)
 	)
-	// The A and AAAA questions are asked apart, not through
-	// resolver.IPs, so that a temporary failure of one is seen even when
-	// the other answered: the address might be behind the failed one.
-	// resolver.Tasks runs them at once when the answers are at hand.
-	tasks.Go(r, func(r resolver.Resolver) { v4, ans4, err4 = resolver.Addrs(ctx, r, n, dns.TypeA) })
-	tasks.Go(r, func(r resolver.Resolver) { v6, ans6, err6 = resolver.Addrs(ctx, r, n, dns.TypeAAAA) })
+	// RFC 5321 §4.1.4 asks whether the name corresponds to the client's
+	// address: only the question of the client's family can say so. The
+	// other family is asked only when that one found no address, to tell
+	// a name that resolves elsewhere (fail) from one that does not
+	// resolve (none); a name with addresses of both families costs one
+	// question. After NXDOMAIN nothing else exists at the name (RFC 8020).
+	// resolver.Tasks runs the work at once when the answers are at hand.
+	tasks.Go(r, func(r resolver.Resolver) {
+		if ip.Is4() {
+			v4, ans4, err4 = resolver.Addrs(ctx, r, n, dns.TypeA)
+			if len(v4) == 0 && err4 == nil && !ans4.NXDomain() {
+				v6, ans6, err6 = resolver.Addrs(ctx, r, n, dns.TypeAAAA)
+			}
+		} else {
+			v6, ans6, err6 = resolver.Addrs(ctx, r, n, dns.TypeAAAA)
+			if len(v6) == 0 && err6 == nil && !ans6.NXDomain() {
+				v4, ans4, err4 = resolver.Addrs(ctx, r, n, dns.TypeA)
+			}
+		}
+	})
 	if !domain.ListedTLD(n) {
 		// In a replay the zone is the whole DNS: a TLD exists when DNS
 		// says so (NODATA at an empty non-terminal), and NXDOMAIN at the
