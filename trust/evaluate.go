@@ -220,7 +220,8 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	if ev.mailFromDom != "" && ev.mailFromDom != v.From.Domain {
 		checks.Go(ev.res, func(r resolver.Resolver) { ev.mfExists = sender.Check(ctx, r, ev.mailFromDom) })
 	}
-	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptExists = sender.Recipients(ctx, r, h, 0) })
+	// The envelope recipients' own domains are the receiver's: not asked.
+	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptExists = sender.RecipientsExcept(ctx, r, h, 0, conn.RcptTo) })
 
 	var dv *dkim.Verifier
 	var av *arc.Verifier
