@@ -509,11 +509,14 @@ func (b *BodyHasher) emit(p []byte) {
 		}
 	}
 	b.hashed += int64(len(p))
+	if len(p) >= len(b.buf)/2 {
+		// Long runs go to the hash as they are: copying them into the
+		// buffer would cost more than the call it saves.
+		b.flushBuf()
+		b.h.Write(p)
+		return
+	}
 	for len(p) > 0 {
-		if b.n == 0 && len(p) >= len(b.buf) {
-			b.h.Write(p)
-			return
-		}
 		k := copy(b.buf[b.n:], p)
 		b.n += k
 		p = p[k:]
@@ -569,4 +572,102 @@ func (s *BodyHashers) Write(p []byte) (int, error) {
 		_, _ = b.Write(p)
 	}
 	return len(p), nil
+}
+
+// WriteScan is s.Write(p) and scan.Write(p) in one pass over the lines of
+// p: the runs of whole CRLF lines the scanner takes
+// (message.SmugglingScanner.WriteLines) need no search for line ends or
+// bare CRs by the hashers, only for what relaxed canonicalization changes
+// (HTAB, two SP in a row, SP before CRLF); the other lines go to both
+// Writes.
+func (s *BodyHashers) WriteScan(p []byte, scan *message.SmugglingScanner) {
+	for len(p) > 0 {
+		if k := scan.WriteLines(p); k > 0 {
+			for _, b := range s.list {
+				b.writeLines(p[:k])
+			}
+			p = p[k:]
+			if len(p) == 0 {
+				return
+			}
+		}
+		end := len(p)
+		if j := bytes.IndexByte(p, '\n'); j >= 0 {
+			end = j + 1
+		}
+		_, _ = scan.Write(p[:end])
+		for _, b := range s.list {
+			_, _ = b.Write(p[:end])
+		}
+		p = p[end:]
+	}
+}
+
+// writeLines is Write for run, which ends the line in progress, if any,
+// and holds whole lines after it, each ended by CRLF, with no other CR or
+// LF.
+func (b *BodyHasher) writeLines(run []byte) {
+	if b.sum != nil {
+		return
+	}
+	if b.cr || b.lineOpen || b.wsp {
+		// The rest of the line in progress.
+		j := bytes.IndexByte(run, '\n')
+		_, _ = b.Write(run[:j+1])
+		run = run[j+1:]
+	}
+	if !b.relaxed {
+		b.lines(run) // RFC 6376 §3.4.3: CRLF lines are their own canonical form
+		return
+	}
+	// RFC 6376 §3.4.4: the lines before the first HTAB, two SP or SP
+	// before a CRLF are their own canonical form; the line holding it is
+	// canonicalized, and so on. Each search runs once per occurrence.
+	tab, spaces, trail := -1, -1, -1 // offsets in run; < 0: to search again
+	for len(run) > 0 {
+		tab = nextAt(run, tab, "\t")
+		spaces = nextAt(run, spaces, "  ")
+		trail = nextAt(run, trail, " \r")
+		q := min(tab, spaces, trail)
+		if q >= len(run) {
+			b.lines(run)
+			return
+		}
+		// The line holding q starts after the LF before it.
+		ls := bytes.LastIndexByte(run[:q], '\n') + 1
+		le := ls + bytes.IndexByte(run[ls:], '\n') + 1
+		b.lines(run[:ls])
+		_, _ = b.Write(run[ls:le])
+		run = run[le:]
+		tab, spaces, trail = tab-le, spaces-le, trail-le
+	}
+}
+
+// nextAt returns at, the offset of the first sep in p found before, or
+// when at < 0 that offset searched again (noWSP when none).
+func nextAt(p []byte, at int, sep string) int {
+	if at >= 0 {
+		return at
+	}
+	if i := bytes.Index(p, []byte(sep)); i >= 0 {
+		return i
+	}
+	return noWSP
+}
+
+// lines hashes run, whole lines ended by CRLF that canonicalization leaves
+// as they are, at a line start: all but the trailing empty lines, which
+// are withheld.
+func (b *BodyHasher) lines(run []byte) {
+	e, m := len(run), int64(0)
+	for e >= 2 && (e == 2 || run[e-3] == '\n') {
+		e, m = e-2, m+1
+	}
+	if e == 0 {
+		b.crlfs += m
+		return
+	}
+	b.flushCRLFs()
+	b.emit(run[:e-2])
+	b.crlfs, b.lineOpen, b.wsp, b.emitted = 1+m, false, false, true
 }

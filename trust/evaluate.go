@@ -326,7 +326,8 @@ func (e *Evaluator) release(br *bufio.Reader) {
 }
 
 // feedBody streams the rest of br to the body hashers of the verifiers and
-// to the scanner, straight from br's buffer: no second buffer, no copy.
+// to the scanner, straight from br's buffer: no second buffer, no copy,
+// and one pass over the lines of each chunk for both (WriteScan).
 func feedBody(br *bufio.Reader, bodies *dkim.BodyHashers, scan *message.SmugglingScanner) error {
 	for {
 		if br.Buffered() == 0 {
@@ -338,8 +339,7 @@ func feedBody(br *bufio.Reader, bodies *dkim.BodyHashers, scan *message.Smugglin
 			}
 		}
 		p, _ := br.Peek(br.Buffered())
-		_, _ = bodies.Write(p)
-		_, _ = scan.Write(p)
+		bodies.WriteScan(p, scan)
 		_, _ = br.Discard(len(p))
 	}
 }
