@@ -112,6 +112,8 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 		conn: conn,
 		res:  resolver.NewMemo(e.res, e.limits.MaxDNSQueries),
 		v:    &Verdict{},
+		// A message gathers about ten reasons: room for them at once.
+		reasons: make([]Reason, 0, 16),
 	}
 	err := ev.run(ctx, msg)
 	ev.score()

@@ -327,7 +327,7 @@ func (ev *evaluation) scoreForwarding(rescued bool) {
 func (ev *evaluation) total() {
 	v, e := ev.v, ev.e
 	byCode := map[Code]int{}
-	var out []Reason
+	out := make([]Reason, 0, len(ev.reasons))
 	for _, r := range ev.reasons {
 		if i, ok := byCode[r.Code]; ok {
 			if r.Detail != "" && !strings.Contains(out[i].Detail, r.Detail) {
@@ -379,14 +379,20 @@ func (ev *evaluation) total() {
 }
 
 func spfDetail(s spf.Result) string {
-	d := fmt.Sprintf("%s %s", s.Identity, s.Domain)
+	var b strings.Builder // one allocation for the whole detail
+	b.Grow(len(s.Identity) + len(s.Domain) + len(s.Mechanism) + len(s.Reason) + 12)
+	b.WriteString(string(s.Identity))
+	b.WriteByte(' ')
+	b.WriteString(s.Domain)
 	if s.Mechanism != "" {
-		d += " matched " + s.Mechanism
+		b.WriteString(" matched ")
+		b.WriteString(s.Mechanism)
 	}
 	if s.Reason != "" {
-		d += ": " + s.Reason
+		b.WriteString(": ")
+		b.WriteString(s.Reason)
 	}
-	return d
+	return b.String()
 }
 
 func dmarcDetail(d dmarc.Result, spfDomain string) string {
