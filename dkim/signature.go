@@ -178,28 +178,48 @@ func fillResult(h *message.Header, tags TagList, res *Result) {
 		res.Identifier = "@" + res.Domain
 	}
 	if b, ok := tags.Get("b"); ok {
-		b = stripFWS(b)
-		res.SignaturePrefix = b[:min(len(b), 8)]
+		res.SignaturePrefix = fwsFreePrefix(b, 8)
 	}
 	hl, ok := tags.Get("h")
 	if !ok || hl == "" {
 		return
 	}
 	res.SignedHeaders = splitColonList(hl)
-	signed := map[string]int{}
-	for _, n := range res.SignedHeaders {
-		signed[strings.ToLower(n)]++
+	signed := func(n string) int {
+		k := 0
+		for _, s := range res.SignedHeaders {
+			if strings.EqualFold(s, n) {
+				k++
+			}
+		}
+		return k
 	}
-	res.FromSigned = signed["from"] > 0
+	res.FromSigned = signed("from") > 0
 	// An instance of a watched field beyond the h= count is unsigned;
 	// bottom-up selection (RFC 6376 §5.4.2) leaves it above the signed
 	// ones, where a reader's client usually looks.
 	// The fields a reader sees or that identify the message, sorted.
 	for _, n := range [...]string{"cc", "date", "from", "message-id", "reply-to", "subject", "to"} {
-		if h.Count(n) > signed[n] {
+		if c := h.Count(n); c > 0 && c > signed(n) {
 			res.UnsignedAbove = append(res.UnsignedAbove, n)
 		}
 	}
+}
+
+// fwsFreePrefix returns the first n octets of s that are not folding
+// whitespace: a part of s when none is skipped, as in a value not folded
+// there.
+func fwsFreePrefix(s string, n int) string {
+	s = trimFWS(s)
+	k := 0
+	for k < len(s) && k < n && !isFWS(s[k]) {
+		k++
+	}
+	if k == n || k == len(s) {
+		return s[:k]
+	}
+	t := stripFWS(s) // folded within the prefix: rare
+	return t[:min(len(t), n)]
 }
 
 // validFieldName: 1*ftext, printable US-ASCII except colon (RFC 5322 §3.6.8).
