@@ -43,6 +43,7 @@ type Evaluator struct {
 	log        *slog.Logger
 	readers    sync.Pool     // of *bufio.Reader, readerSize
 	keys       dkim.KeyCache // parsed DKIM and ARC key records
+	conns      *connCache    // nil: Options.ConnCache is zero
 }
 
 // New returns an Evaluator for opts (nil means defaults).
@@ -61,6 +62,7 @@ func New(opts *Options) *Evaluator {
 		authServID: opts.AuthServID,
 		limits:     opts.Limits.withDefaults(),
 		log:        opts.Logger,
+		conns:      newConnCache(opts.ConnCache),
 	}
 	if e.res == nil {
 		e.res = resolver.Default()
@@ -206,21 +208,32 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// its result only, read after checks.Wait (resolver.Go may run it
 	// twice).
 	var checks resolver.Tasks
-	senders := uniq(ev.mailFromDom, v.From.Domain)
-	checks.Go(ev.res, func(r resolver.Resolver) {
-		v.PTR = ptr.Check(ctx, r, conn.IP, &ptr.Options{SenderDomains: senders})
-	})
-	checks.Go(ev.res, func(r resolver.Resolver) {
-		v.HELO = helo.Check(ctx, r, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
-	})
-	checks.Go(ev.res, func(r resolver.Resolver) { v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, nil) })
+	start := time.Now()
+	connKey := connKey{ip: conn.IP, helo: conn.HELO, mailFrom: conn.MailFrom, fromDomain: v.From.Domain}
+	cached := ev.e.conns.get(connKey, start)
+	if cached != nil {
+		// The same connection facts, answered by DNS not long ago.
+		v.PTR, v.HELO, v.SPF = cached.ptr, cached.helo, cached.spf
+		ev.fromExists, ev.mfExists = cached.fromExists, cached.mfExists
+	} else {
+		senders := uniq(ev.mailFromDom, v.From.Domain)
+		checks.Go(ev.res, func(r resolver.Resolver) {
+			v.PTR = ptr.Check(ctx, r, conn.IP, &ptr.Options{SenderDomains: senders})
+		})
+		checks.Go(ev.res, func(r resolver.Resolver) {
+			v.HELO = helo.Check(ctx, r, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
+		})
+		checks.Go(ev.res, func(r resolver.Resolver) { v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, nil) })
+		if v.From.Domain != "" {
+			checks.Go(ev.res, func(r resolver.Resolver) { ev.fromExists = sender.Check(ctx, r, v.From.Domain) })
+		}
+		if ev.mailFromDom != "" && ev.mailFromDom != v.From.Domain {
+			checks.Go(ev.res, func(r resolver.Resolver) { ev.mfExists = sender.Check(ctx, r, ev.mailFromDom) })
+		}
+	}
 	var disc dmarc.Discovery
 	if v.From.Domain != "" {
 		checks.Go(ev.res, func(r resolver.Resolver) { disc = dmarc.Lookup(ctx, r, v.From.Domain) })
-		checks.Go(ev.res, func(r resolver.Resolver) { ev.fromExists = sender.Check(ctx, r, v.From.Domain) })
-	}
-	if ev.mailFromDom != "" && ev.mailFromDom != v.From.Domain {
-		checks.Go(ev.res, func(r resolver.Resolver) { ev.mfExists = sender.Check(ctx, r, ev.mailFromDom) })
 	}
 	// The envelope recipients' own domains are the receiver's: not asked.
 	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptExists = sender.RecipientsExcept(ctx, r, h, 0, conn.RcptTo) })
@@ -255,6 +268,12 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	checks.Wait()
 	if ev.bodyErr != nil {
 		return fmt.Errorf("trust: reading message body: %w", ev.bodyErr)
+	}
+	if cached == nil && ev.e.conns != nil && ctx.Err() == nil {
+		if exp, ok := memoExpiry(ctx, ev.res, start); ok {
+			ev.e.conns.put(connKey, &connResults{expires: exp, ptr: v.PTR, helo: v.HELO, spf: v.SPF,
+				fromExists: ev.fromExists, mfExists: ev.mfExists}, start)
+		}
 	}
 
 	// 5. DMARC alignment from the results (RFC 7489 §3.1, §6.6.2).
