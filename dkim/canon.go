@@ -176,6 +176,47 @@ func StripSignatureValue(raw []byte) []byte {
 // computation"), which is how oversigning protects against added fields.
 // The fields point into h.
 func SelectHeaders(h *message.Header, names []string) []*message.Field {
+	if len(names)*len(h.Fields) > 4096 {
+		return selectHeadersIndexed(h, names) // linear, whatever the input
+	}
+	// A small header and h= (the usual): a search from the bottom per
+	// name costs less than the index. Fields taken so far, by index: a bit set on the stack for the usual
+	// header, a slice beyond 256 fields.
+	var small [4]uint64
+	var large []bool
+	if len(h.Fields) > 64*len(small) {
+		large = make([]bool, len(h.Fields))
+	}
+	taken := func(i int) bool {
+		if large != nil {
+			return large[i]
+		}
+		return small[i/64]&(1<<(i%64)) != 0
+	}
+	take := func(i int) {
+		if large != nil {
+			large[i] = true
+		} else {
+			small[i/64] |= 1 << (i % 64)
+		}
+	}
+	out := make([]*message.Field, 0, len(names))
+	for _, n := range names {
+		k := trimFWS(n)
+		for i := len(h.Fields) - 1; i >= 0; i-- {
+			if !taken(i) && strings.EqualFold(h.Fields[i].Key, k) {
+				take(i)
+				out = append(out, &h.Fields[i])
+				break
+			}
+		}
+	}
+	return out
+}
+
+// selectHeadersIndexed is SelectHeaders through an index of the positions
+// of each asked name.
+func selectHeadersIndexed(h *message.Header, names []string) []*message.Field {
 	// Positions of each asked name, top to bottom; taken from the end.
 	pos := make(map[string][]int, len(names))
 	for _, n := range names {

@@ -269,6 +269,15 @@ func TestSelectHeaders(t *testing.T) {
 			got = []string{}
 		}
 		assert.Equal(t, tt.want, got, "%q", tt.names)
+		// The indexed selection, used for large inputs, agrees.
+		var indexed []string
+		for _, f := range selectHeadersIndexed(h, tt.names) {
+			indexed = append(indexed, strings.TrimSuffix(string(f.Raw), "\r\n"))
+		}
+		if indexed == nil {
+			indexed = []string{}
+		}
+		assert.Equal(t, tt.want, indexed, "indexed %q", tt.names)
 	}
 }
 

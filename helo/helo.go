@@ -241,7 +241,7 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 	}
 
 	if sender != "" {
-		res.SameOrg = domain.SameOrg(n, sender)
+		res.SameOrg = res.OrgDomain != "" && res.OrgDomain == domain.Org(sender) // domain.SameOrg, Org(n) known
 		if mxErr == nil {
 			for _, mx := range mxs {
 				if domain.Normalize(mx.Mx) == n {

@@ -256,13 +256,22 @@ func generic(confirmed, names []string, ip netip.Addr) (bool, string) {
 // domain (RFC 7489 §3.2) with a sender domain. Unconfirmed names do not
 // count: anyone controlling a reverse zone can write any name into it.
 func related(confirmed, senders []string) (bool, string) {
+	if len(confirmed) == 0 {
+		return false, ""
+	}
+	// domain.SameOrg of every pair, each organizational domain found once.
+	var orgs [4]string
+	so := orgs[:0]
+	for _, s := range senders {
+		if domain.Normalize(s) != "" {
+			so = append(so, domain.Org(s))
+		}
+	}
 	for _, n := range confirmed {
-		for _, s := range senders {
-			if domain.Normalize(s) == "" {
-				continue
-			}
-			if domain.SameOrg(n, s) {
-				return true, domain.Org(s)
+		on := domain.Org(n)
+		for _, o := range so {
+			if on != "" && on == o {
+				return true, o
 			}
 		}
 	}
