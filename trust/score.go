@@ -115,7 +115,7 @@ func (ev *evaluation) scoreAuth() {
 
 	dkimPass, dkimFail := false, false
 	for _, d := range v.DKIM {
-		detail := fmt.Sprintf("d=%s s=%s: %s", d.Domain, d.Selector, d.Reason)
+		detail := "d=" + d.Domain + " s=" + d.Selector + ": " + d.Reason
 		switch d.Status {
 		case dkim.StatusPass:
 			if d.FromSigned {
