@@ -172,7 +172,7 @@ func checkFrom(h *Header, f *Field, ps problems) *Mailbox {
 	if f.ObsColon {
 		ps.add(FromObsColon, "%q: whitespace before the colon", f.Name)
 	}
-	v := unfold(f.Value())
+	v := f.unfolded(false)
 	if i := controlIndex(v); i >= 0 {
 		ps.add(FromControlBytes, "control octet %q in From at offset %d", v[i], i)
 	}

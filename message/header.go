@@ -100,8 +100,17 @@ func (f *Field) Value() string {
 // leading and trailing WSP. Only WSP is trimmed: a bare CR or other
 // control octet at either end stays visible to the caller.
 func (f *Field) Unfolded() string {
+	return f.unfolded(true)
+}
+
+// unfolded is the field body unfolded, in one allocation, and with trim
+// set trimmed of WSP at both ends: unfold(f.Value()) when trim is false.
+func (f *Field) unfolded(trim bool) string {
 	i := bytes.IndexByte(f.Raw, ':')
 	v := bytes.TrimSuffix(f.Raw[i+1:], []byte("\r\n"))
+	if trim {
+		v = bytes.Trim(v, " \t")
+	}
 	if bytes.Contains(v, []byte("\r\n")) {
 		var b strings.Builder
 		b.Grow(len(v))
@@ -114,9 +123,12 @@ func (f *Field) Unfolded() string {
 			b.Write(v[:j])
 			v = v[j+2:]
 		}
-		return strings.Trim(b.String(), " \t")
+		if trim {
+			return strings.Trim(b.String(), " \t")
+		}
+		return b.String()
 	}
-	return string(bytes.Trim(v, " \t"))
+	return string(v)
 }
 
 // Anomalies are irregularities in the header block. None of them stops the
@@ -154,7 +166,7 @@ func (h *Header) AddressList(f *Field) (List, error) {
 		p := p.(*parsedList)
 		return p.list, p.err
 	}
-	list, err := ParseAddressList(unfold(f.Value()))
+	list, err := ParseAddressList(f.unfolded(false))
 	p, _ := h.lists.LoadOrStore(f, &parsedList{list, err})
 	return p.(*parsedList).list, p.(*parsedList).err
 }
@@ -212,8 +224,8 @@ func ReadHeader(r *bufio.Reader, lim Limits) (*Header, error) {
 	// a field is buf[start:], and its Raw keeps pointing into the array it
 	// was assembled in when buf grows.
 	buf := make([]byte, 0, 2048)
-	start := -1     // where the field being assembled starts in buf, < 0: none
-	var line []byte // the physical line, reused
+	start := -1                   // where the field being assembled starts in buf, < 0: none
+	line := make([]byte, 0, 1024) // the physical line, reused
 	flush := func() error {
 		if start < 0 {
 			return nil

@@ -119,8 +119,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 	}
 	err := ev.run(ctx, msg)
 	ev.score()
-	e.log.Debug("evaluated", "ip", conn.IP, "from", ev.v.From.Address, "verdict", ev.v.Level,
-		"score", ev.v.Score, "incomplete", ev.v.Incomplete, "dns", ev.res.Queries())
+	if e.log.Enabled(ctx, slog.LevelDebug) { // the arguments would cost allocations even when discarded
+		e.log.Debug("evaluated", "ip", conn.IP, "from", ev.v.From.Address, "verdict", ev.v.Level,
+			"score", ev.v.Score, "incomplete", ev.v.Incomplete, "dns", ev.res.Queries())
+	}
 	return ev.v, err
 }
 
