@@ -23,6 +23,7 @@ package message
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
@@ -302,6 +303,9 @@ func ReadHeader(r *bufio.Reader, lim Limits) (*Header, error) {
 }
 
 func (h *Header) scan(b []byte) {
+	if plainASCII(b) {
+		return // the usual line: nothing to count
+	}
 	for _, c := range b {
 		switch {
 		case c == 0:
@@ -466,3 +470,20 @@ var commonFields = func() map[string][2]string {
 	}
 	return m
 }()
+
+// plainASCII reports whether b holds no NUL, no CR and no octet above 0x7f,
+// looking at eight octets at a time for the high bit.
+func plainASCII(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= 0x80 {
+			return false
+		}
+	}
+	return bytes.IndexByte(b, 0) < 0 && bytes.IndexByte(b, '\r') < 0
+}
