@@ -623,9 +623,9 @@ func (s *BodyHashers) Write(p []byte) (int, error) {
 // Writes.
 func (s *BodyHashers) WriteScan(p []byte, scan *message.SmugglingScanner) {
 	for len(p) > 0 {
-		if k := scan.WriteLines(p); k > 0 {
+		if k, wspEnd := scan.WriteLines(p); k > 0 {
 			for _, b := range s.list {
-				b.writeLines(p[:k])
+				b.writeLines(p[:k], wspEnd)
 			}
 			p = p[k:]
 			if len(p) == 0 {
@@ -646,54 +646,41 @@ func (s *BodyHashers) WriteScan(p []byte, scan *message.SmugglingScanner) {
 
 // writeLines is Write for run, which ends the line in progress, if any,
 // and holds whole lines after it, each ended by CRLF, with no other CR or
-// LF.
-func (b *BodyHasher) writeLines(run []byte) {
+// LF; wspEnd is the offset of the first line starting in run that ends
+// with SP or HTAB before its CRLF, or -1.
+func (b *BodyHasher) writeLines(run []byte, wspEnd int) {
 	if b.sum != nil {
 		return
 	}
+	first := 0
 	if b.cr || b.lineOpen || b.wsp {
 		// The rest of the line in progress.
-		j := bytes.IndexByte(run, '\n')
-		_, _ = b.Write(run[:j+1])
-		run = run[j+1:]
+		first = bytes.IndexByte(run, '\n') + 1
+		_, _ = b.Write(run[:first])
 	}
+	run = run[first:]
 	if !b.relaxed {
 		b.lines(run) // RFC 6376 §3.4.3: CRLF lines are their own canonical form
 		return
 	}
-	// RFC 6376 §3.4.4: the lines before the first HTAB, two SP or SP
-	// before a CRLF are their own canonical form; the line holding it is
-	// canonicalized, and so on. Each search runs once per occurrence.
-	tab, spaces, trail := -1, -1, -1 // offsets in run; < 0: to search again
-	for len(run) > 0 {
-		tab = nextAt(run, tab, "\t")
-		spaces = nextAt(run, spaces, "  ")
-		trail = nextAt(run, trail, " \r")
-		q := min(tab, spaces, trail)
-		if q >= len(run) {
-			b.lines(run)
-			return
-		}
-		// The line holding q starts after the LF before it.
-		ls := bytes.LastIndexByte(run[:q], '\n') + 1
-		le := ls + bytes.IndexByte(run[ls:], '\n') + 1
-		b.lines(run[:ls])
-		_, _ = b.Write(run[ls:le])
-		run = run[le:]
-		tab, spaces, trail = tab-le, spaces-le, trail-le
+	// RFC 6376 §3.4.4: the lines before the first HTAB, two SP in a row or
+	// WSP before a CRLF are their own canonical form; from the line that
+	// holds it on, Write canonicalizes (and finds plain lines on its own).
+	q := len(run)
+	if wspEnd >= first {
+		q = wspEnd - first
 	}
-}
-
-// nextAt returns at, the offset of the first sep in p found before, or
-// when at < 0 that offset searched again (noWSP when none).
-func nextAt(p []byte, at int, sep string) int {
-	if at >= 0 {
-		return at
+	if i := bytes.IndexByte(run[:q], '\t'); i >= 0 {
+		q = i
 	}
-	if i := bytes.Index(p, []byte(sep)); i >= 0 {
-		return i
+	if i := bytes.Index(run[:q], []byte("  ")); i >= 0 {
+		q = i
 	}
-	return noWSP
+	ls := bytes.LastIndexByte(run[:q], '\n') + 1 // the start of q's line
+	b.lines(run[:ls])
+	if ls < len(run) {
+		_, _ = b.Write(run[ls:])
+	}
 }
 
 // lines hashes run, whole lines ended by CRLF that canonicalization leaves

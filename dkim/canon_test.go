@@ -353,7 +353,7 @@ func TestCRLFRun(t *testing.T) {
 // canonicalizations, with and without l=; and on long runs with one odd
 // line anywhere.
 func TestWriteScan(t *testing.T) {
-	kinds := []string{"text\r\n", "\r\n", "a  b\r\n", "a\tb\r\n", "trail \r\n", " \r\n", " lead\r\n",
+	kinds := []string{"text\r\n", "\r\n", "a  b\r\n", "a\tb\r\n", "trail \r\n", "tab\t\r\n", " \r\n", " lead\r\n",
 		".\r\n", "x\n", "a\rb\r\n", "\r", "end"}
 	var bodies []string
 	for _, a := range kinds {

@@ -85,7 +85,8 @@ type SmugglingScanner struct {
 func (s *SmugglingScanner) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
-		p = p[s.WriteLines(p):]
+		k, _ := s.WriteLines(p)
+		p = p[k:]
 		if len(p) == 0 {
 			break
 		}
@@ -101,16 +102,20 @@ func (s *SmugglingScanner) Write(p []byte) (int, error) {
 
 // WriteLines scans the run of whole lines at the start of p that end with
 // CRLF, hold no other CR or LF and do not start with "." (nor does the
-// line after them), and returns its length. Such a run changes nothing
+// line after them), and returns its length n. Such a run changes nothing
 // but the CRLF count, so it is scanned with one bytes.IndexByte per line.
 // The caller writes the rest of p with Write. A caller that canonicalizes
 // the body too (dkim.BodyHashers.WriteScan) takes from the run that every
-// line in it ends with CRLF and holds no other CR or LF.
-func (s *SmugglingScanner) WriteLines(p []byte) int {
+// line in it ends with CRLF and holds no other CR or LF, and from wspEnd a
+// fact the walk finds for free: the offset of the first line of the run
+// that starts in p and whose last octet before the CRLF is SP or HTAB
+// (relaxed canonicalization removes it, RFC 6376 §3.4.4), or -1.
+func (s *SmugglingScanner) WriteLines(p []byte) (n, wspEnd int) {
 	if s.pendingCR || s.state == afterDot {
-		return 0
+		return 0, -1
 	}
 	i, lines, last := 0, int64(0), 0
+	wspEnd = -1
 	// The CRs of each block of lines are counted at once: one that is not
 	// the line's CRLF makes the count differ, and the block is then
 	// walked again line by line to the first such line.
@@ -135,6 +140,9 @@ func (s *SmugglingScanner) WriteLines(p []byte) int {
 			if j < 1 || p[i+j-1] != '\r' {
 				break
 			}
+			if wspEnd < 0 && !mid && j >= 2 && (p[i+j-2] == ' ' || p[i+j-2] == '\t') {
+				wspEnd = i
+			}
 			lines, blockLines, last, i, mid = lines+1, blockLines+1, i+j-1, i+j+1, false
 		}
 	next:
@@ -152,12 +160,15 @@ done:
 	}
 commit:
 	if lines == 0 {
-		return 0
+		return 0, -1
+	}
+	if wspEnd >= i {
+		wspEnd = -1 // beyond the run walkBack kept
 	}
 	s.crlf += lines
 	s.state, s.lineKind, s.lineOff = atLineStart, brkCRLF, s.off+int64(last)
 	s.off += int64(i)
-	return i
+	return i, wspEnd
 }
 
 // crOnlyInCRLF reports whether p[from:to], lines lines ended by CRLF,
