@@ -185,25 +185,44 @@ func fillResult(h *message.Header, tags TagList, res *Result) {
 		return
 	}
 	res.SignedHeaders = splitColonList(hl)
-	signed := func(n string) int {
-		k := 0
-		for _, s := range res.SignedHeaders {
-			if strings.EqualFold(s, n) {
-				k++
-			}
+	// The fields a reader sees or that identify the message, sorted: how
+	// many the header holds and how many h= signs, one pass over each.
+	var have, signed [len(watchedFields)]int
+	for i := range h.Fields {
+		if k := watchedIndex(h.Fields[i].Key); k >= 0 {
+			have[k]++
 		}
-		return k
 	}
-	res.FromSigned = signed("from") > 0
+	for _, n := range res.SignedHeaders {
+		if k := watchedIndex(n); k >= 0 {
+			signed[k]++
+		}
+	}
+	res.FromSigned = signed[watchedFrom] > 0
 	// An instance of a watched field beyond the h= count is unsigned;
 	// bottom-up selection (RFC 6376 §5.4.2) leaves it above the signed
 	// ones, where a reader's client usually looks.
-	// The fields a reader sees or that identify the message, sorted.
-	for _, n := range [...]string{"cc", "date", "from", "message-id", "reply-to", "subject", "to"} {
-		if c := h.Count(n); c > 0 && c > signed(n) {
+	for k, n := range watchedFields {
+		if have[k] > signed[k] {
 			res.UnsignedAbove = append(res.UnsignedAbove, n)
 		}
 	}
+}
+
+// watchedFields are the fields Result.UnsignedAbove reports, sorted.
+var watchedFields = [...]string{"cc", "date", "from", "message-id", "reply-to", "subject", "to"}
+
+const watchedFrom = 2 // "from" in watchedFields
+
+// watchedIndex returns the index of name in watchedFields, letter case
+// ignored, or -1.
+func watchedIndex(name string) int {
+	for k, w := range watchedFields {
+		if len(w) == len(name) && strings.EqualFold(w, name) {
+			return k
+		}
+	}
+	return -1
 }
 
 // fwsFreePrefix returns the first n octets of s that are not folding
