@@ -180,8 +180,8 @@ func SelectHeaders(h *message.Header, names []string) []*message.Field {
 		return selectHeadersIndexed(h, names) // linear, whatever the input
 	}
 	// A small header and h= (the usual): a search from the bottom per
-	// name costs less than the index. Fields taken so far, by index: a bit set on the stack for the usual
-	// header, a slice beyond 256 fields.
+	// name costs less than the index. The fields taken so far: a bit set
+	// on the stack, a slice beyond 256 fields.
 	var small [4]uint64
 	var large []bool
 	if len(h.Fields) > 64*len(small) {

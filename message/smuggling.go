@@ -120,7 +120,7 @@ func (s *SmugglingScanner) WriteLines(p []byte) (n, wspEnd int) {
 	// the line's CRLF makes the count differ, and the block is then
 	// walked again line by line to the first such line.
 	const block = 16
-	blockStart, blockLines := 0, int64(0)
+	blockStart, blockLines, blockLast := 0, int64(0), 0 // blockLast: the last CR before the block
 	mid := s.state == midLine
 	for i < len(p) {
 		if !mid {
@@ -148,15 +148,15 @@ func (s *SmugglingScanner) WriteLines(p []byte) (n, wspEnd int) {
 	next:
 		if blockLines == block {
 			if !s.crOnlyInCRLF(p, blockStart, i, blockLines) {
-				i, lines, last = s.walkBack(p, blockStart, lines-blockLines, last)
+				i, lines, last = s.walkBack(p, blockStart, lines-blockLines, blockLast)
 				goto commit
 			}
-			blockStart, blockLines = i, 0
+			blockStart, blockLines, blockLast = i, 0, last
 		}
 	}
 done:
 	if blockLines > 0 && !s.crOnlyInCRLF(p, blockStart, i, blockLines) {
-		i, lines, last = s.walkBack(p, blockStart, lines-blockLines, last)
+		i, lines, last = s.walkBack(p, blockStart, lines-blockLines, blockLast)
 	}
 commit:
 	if lines == 0 {
