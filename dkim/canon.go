@@ -176,6 +176,47 @@ func StripSignatureValue(raw []byte) []byte {
 // computation"), which is how oversigning protects against added fields.
 // The fields point into h.
 func SelectHeaders(h *message.Header, names []string) []*message.Field {
+	if len(names)*len(h.Fields) > 4096 {
+		return selectHeadersIndexed(h, names) // linear, whatever the input
+	}
+	// A small header and h= (the usual): a search from the bottom per
+	// name costs less than the index. The fields taken so far: a bit set
+	// on the stack, a slice beyond 256 fields.
+	var small [4]uint64
+	var large []bool
+	if len(h.Fields) > 64*len(small) {
+		large = make([]bool, len(h.Fields))
+	}
+	taken := func(i int) bool {
+		if large != nil {
+			return large[i]
+		}
+		return small[i/64]&(1<<(i%64)) != 0
+	}
+	take := func(i int) {
+		if large != nil {
+			large[i] = true
+		} else {
+			small[i/64] |= 1 << (i % 64)
+		}
+	}
+	out := make([]*message.Field, 0, len(names))
+	for _, n := range names {
+		k := trimFWS(n)
+		for i := len(h.Fields) - 1; i >= 0; i-- {
+			if !taken(i) && strings.EqualFold(h.Fields[i].Key, k) {
+				take(i)
+				out = append(out, &h.Fields[i])
+				break
+			}
+		}
+	}
+	return out
+}
+
+// selectHeadersIndexed is SelectHeaders through an index of the positions
+// of each asked name.
+func selectHeadersIndexed(h *message.Header, names []string) []*message.Field {
 	// Positions of each asked name, top to bottom; taken from the end.
 	pos := make(map[string][]int, len(names))
 	for _, n := range names {
@@ -538,11 +579,14 @@ func (b *BodyHasher) emit(p []byte) {
 		}
 	}
 	b.hashed += int64(len(p))
+	if len(p) >= len(b.buf)/2 {
+		// Long runs go to the hash as they are: copying them into the
+		// buffer would cost more than the call it saves.
+		b.flushBuf()
+		b.h.Write(p)
+		return
+	}
 	for len(p) > 0 {
-		if b.n == 0 && len(p) >= len(b.buf) {
-			b.h.Write(p)
-			return
-		}
 		k := copy(b.buf[b.n:], p)
 		b.n += k
 		p = p[k:]
@@ -628,4 +672,89 @@ func (s *BodyHashers) Cut(err error) {
 	for _, b := range s.list {
 		b.Cut(err)
 	}
+}
+
+// WriteScan is s.Write(p) and scan.Write(p) in one pass over the lines of
+// p: the runs of whole CRLF lines the scanner takes
+// (message.SmugglingScanner.WriteLines) need no search for line ends or
+// bare CRs by the hashers, only for what relaxed canonicalization changes
+// (HTAB, two SP in a row, SP before CRLF); the other lines go to both
+// Writes.
+func (s *BodyHashers) WriteScan(p []byte, scan *message.SmugglingScanner) {
+	for len(p) > 0 {
+		if k, wspEnd := scan.WriteLines(p); k > 0 {
+			for _, b := range s.list {
+				b.writeLines(p[:k], wspEnd)
+			}
+			p = p[k:]
+			if len(p) == 0 {
+				return
+			}
+		}
+		end := len(p)
+		if j := bytes.IndexByte(p, '\n'); j >= 0 {
+			end = j + 1
+		}
+		_, _ = scan.Write(p[:end])
+		for _, b := range s.list {
+			_, _ = b.Write(p[:end])
+		}
+		p = p[end:]
+	}
+}
+
+// writeLines is Write for run, which ends the line in progress, if any,
+// and holds whole lines after it, each ended by CRLF, with no other CR or
+// LF; wspEnd is the offset of the first line starting in run that ends
+// with SP or HTAB before its CRLF, or -1.
+func (b *BodyHasher) writeLines(run []byte, wspEnd int) {
+	if b.sum != nil {
+		return
+	}
+	first := 0
+	if b.cr || b.lineOpen || b.wsp {
+		// The rest of the line in progress.
+		first = bytes.IndexByte(run, '\n') + 1
+		_, _ = b.Write(run[:first])
+	}
+	run = run[first:]
+	if !b.relaxed {
+		b.lines(run) // RFC 6376 §3.4.3: CRLF lines are their own canonical form
+		return
+	}
+	// RFC 6376 §3.4.4: the lines before the first HTAB, two SP in a row or
+	// WSP before a CRLF are their own canonical form; from the line that
+	// holds it on, Write canonicalizes (and finds plain lines on its own).
+	q := len(run)
+	if wspEnd >= first {
+		q = wspEnd - first
+	}
+	if i := bytes.IndexByte(run[:q], '\t'); i >= 0 {
+		q = i
+	}
+	if i := bytes.Index(run[:q], []byte("  ")); i >= 0 {
+		q = i
+	}
+	ls := bytes.LastIndexByte(run[:q], '\n') + 1 // the start of q's line
+	b.lines(run[:ls])
+	if ls < len(run) {
+		_, _ = b.Write(run[ls:])
+	}
+}
+
+// lines hashes run, whole lines ended by CRLF that canonicalization leaves
+// as they are, at a line start: all but the trailing empty lines, which
+// are withheld.
+func (b *BodyHasher) lines(run []byte) {
+	e, m := len(run), int64(0)
+	for e >= 2 && (e == 2 || run[e-3] == '\n') {
+		e, m = e-2, m+1
+	}
+	if e == 0 {
+		b.crlfs += m
+		return
+	}
+	b.flushCRLFs()
+	b.emit(run[:e-2])
+	b.crlfs, b.lineOpen, b.wsp, b.emitted = 1+m, false, false, true
 }

@@ -269,6 +269,15 @@ func TestSelectHeaders(t *testing.T) {
 			got = []string{}
 		}
 		assert.Equal(t, tt.want, got, "%q", tt.names)
+		// The indexed selection, used for large inputs, agrees.
+		var indexed []string
+		for _, f := range selectHeadersIndexed(h, tt.names) {
+			indexed = append(indexed, strings.TrimSuffix(string(f.Raw), "\r\n"))
+		}
+		if indexed == nil {
+			indexed = []string{}
+		}
+		assert.Equal(t, tt.want, indexed, "indexed %q", tt.names)
 	}
 }
 
@@ -336,4 +345,63 @@ func TestBodyHashers(t *testing.T) {
 
 func TestCRLFRun(t *testing.T) {
 	assert.Equal(t, strings.Repeat("\r\n", 64), crlfRun)
+}
+
+// TestWriteScan holds BodyHashers.WriteScan to BodyHasher.Write and
+// SmugglingScanner.Write on every body of three lines drawn from kinds
+// each path must take or leave, whole and split at every octet, in both
+// canonicalizations, with and without l=; and on long runs with one odd
+// line anywhere.
+func TestWriteScan(t *testing.T) {
+	kinds := []string{"text\r\n", "\r\n", "a  b\r\n", "a\tb\r\n", "trail \r\n", "tab\t\r\n", " \r\n", " lead\r\n",
+		".\r\n", "x\n", "a\rb\r\n", "\r", "end"}
+	var bodies []string
+	for _, a := range kinds {
+		for _, b := range kinds {
+			for _, c := range kinds {
+				bodies = append(bodies, "p\r\n"+a+b+c)
+			}
+		}
+	}
+	for _, odd := range kinds {
+		for k := 0; k <= 40; k += 7 {
+			bodies = append(bodies, strings.Repeat("line\r\n", k)+odd+strings.Repeat("more words\r\n", 40-k)+"\r\n\r\n")
+		}
+	}
+	check := func(body string, chunks []string) {
+		for _, c := range []Canonicalization{Simple, Relaxed} {
+			for _, limit := range []int64{-1, 7} {
+				want := NewBodyHasher(c, crypto.SHA256, limit)
+				_, _ = want.Write([]byte(body))
+				var wantScan message.SmugglingScanner
+				_, _ = wantScan.Write([]byte(body))
+
+				var set BodyHashers
+				got := set.Hasher(c, crypto.SHA256, limit)
+				var scan message.SmugglingScanner
+				for _, ch := range chunks {
+					set.WriteScan([]byte(ch), &scan)
+				}
+				if g, w := got.Sum(), want.Sum(); string(g) != string(w) || got.Length() != want.Length() {
+					t.Fatalf("%s l=%d %q in %q: hash or length differs (%d, want %d)", c, limit, body, chunks, got.Length(), want.Length())
+				}
+				if g, w := scan.Result(), wantScan.Result(); g != w {
+					t.Fatalf("%q in %q: scan %+v, want %+v", body, chunks, g, w)
+				}
+			}
+		}
+	}
+	for _, body := range bodies {
+		check(body, []string{body})
+		for i := 0; i <= len(body); i += 1 + len(body)/40 {
+			check(body, []string{body[:i], body[i:]})
+		}
+	}
+	// No hasher: the scan alone.
+	var set BodyHashers
+	var scan, want message.SmugglingScanner
+	body := []byte("a\r\nb\n.\r\nc\r\n")
+	set.WriteScan(body, &scan)
+	_, _ = want.Write(body)
+	require.Equal(t, want.Result(), scan.Result())
 }

@@ -190,11 +190,22 @@ func KeyName(selector, domain string) (string, error) {
 			return "", fmt.Errorf("%w: %s=%q: %v", ErrInvalidName, part.tag, part.v, err)
 		}
 	}
-	name := selector + "._domainkey." + domain
-	if err := resolver.CheckName(name); err != nil {
-		return "", fmt.Errorf("%w: %q: %v", ErrInvalidName, name, err)
+	// Built in one buffer, lower case, with the final dot.
+	b := make([]byte, 0, len(selector)+len("._domainkey.")+len(domain)+1)
+	for _, part := range [...]string{selector, "._domainkey.", domain} {
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
 	}
-	return strings.ToLower(name) + ".", nil
+	name := string(append(b, '.'))
+	if err := resolver.CheckName(name[:len(name)-1]); err != nil {
+		return "", fmt.Errorf("%w: %q: %v", ErrInvalidName, selector+"._domainkey."+domain, err)
+	}
+	return name, nil
 }
 
 // LookupKey fetches and parses the key of selector and domain

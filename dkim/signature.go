@@ -178,19 +178,27 @@ func fillResult(h *message.Header, tags TagList, res *Result) {
 		res.Identifier = "@" + res.Domain
 	}
 	if b, ok := tags.Get("b"); ok {
-		b = stripFWS(b)
-		res.SignaturePrefix = b[:min(len(b), 8)]
+		res.SignaturePrefix = fwsFreePrefix(b, 8)
 	}
 	hl, ok := tags.Get("h")
 	if !ok || hl == "" {
 		return
 	}
 	res.SignedHeaders = splitColonList(hl)
-	signed := map[string]int{}
-	for _, n := range res.SignedHeaders {
-		signed[strings.ToLower(n)]++
+	// The fields a reader sees or that identify the message, sorted: how
+	// many the header holds and how many h= signs, one pass over each.
+	var have, signed [len(watchedFields)]int
+	for i := range h.Fields {
+		if k := watchedIndex(h.Fields[i].Key); k >= 0 {
+			have[k]++
+		}
 	}
-	res.FromSigned = signed["from"] > 0
+	for _, n := range res.SignedHeaders {
+		if k := watchedIndex(n); k >= 0 {
+			signed[k]++
+		}
+	}
+	res.FromSigned = signed[watchedFrom] > 0
 	// RFC 6376 §5.4.2, §8.15: an instance of a watched field beyond the
 	// count h= names is unsigned, and bottom-up selection leaves it above
 	// the signed ones, where a reader's client usually looks. A field h=
@@ -198,15 +206,46 @@ func fillResult(h *message.Header, tags TagList, res *Result) {
 	// signer chose (§5.4 requires only From), and is reported apart.
 	// Naming a field more often than it occurs (over-signing, §8.15) is
 	// the defence, never a fault.
-	// The fields a reader sees or that identify the message, sorted.
-	for _, n := range [...]string{"cc", "date", "from", "message-id", "reply-to", "subject", "to"} {
-		switch c := h.Count(n); {
-		case signed[n] > 0 && c > signed[n]:
+	for k, n := range watchedFields {
+		switch {
+		case signed[k] > 0 && have[k] > signed[k]:
 			res.UnsignedAbove = append(res.UnsignedAbove, n)
-		case signed[n] == 0 && c > 0 && n != "from":
+		case signed[k] == 0 && have[k] > 0 && k != watchedFrom:
 			res.NotSigned = append(res.NotSigned, n)
 		}
 	}
+}
+
+// watchedFields are the fields Result.UnsignedAbove reports, sorted.
+var watchedFields = [...]string{"cc", "date", "from", "message-id", "reply-to", "subject", "to"}
+
+const watchedFrom = 2 // "from" in watchedFields
+
+// watchedIndex returns the index of name in watchedFields, letter case
+// ignored, or -1.
+func watchedIndex(name string) int {
+	for k, w := range watchedFields {
+		if len(w) == len(name) && strings.EqualFold(w, name) {
+			return k
+		}
+	}
+	return -1
+}
+
+// fwsFreePrefix returns the first n octets of s that are not folding
+// whitespace: a part of s when none is skipped, as in a value not folded
+// there.
+func fwsFreePrefix(s string, n int) string {
+	s = trimFWS(s)
+	k := 0
+	for k < len(s) && k < n && !isFWS(s[k]) {
+		k++
+	}
+	if k == n || k == len(s) {
+		return s[:k]
+	}
+	t := stripFWS(s) // folded within the prefix: rare
+	return t[:min(len(t), n)]
 }
 
 // validFieldName: 1*ftext, printable US-ASCII except colon (RFC 5322 §3.6.8).

@@ -37,7 +37,7 @@ var ErrTagList = errors.New("dkim: malformed tag list")
 // each tag's own validation (resolver.CheckName for d= and s=, base64 for
 // b=) reports a bad octet precisely, instead of losing the tag.
 func ParseTagList(s string) (TagList, error) {
-	var list TagList
+	list := make(TagList, 0, strings.Count(s, ";")+1) // one allocation
 	rest := s
 	for {
 		spec, tail, more := strings.Cut(rest, ";")

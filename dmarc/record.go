@@ -116,7 +116,7 @@ func ParseRecord(txt string) (*Record, error) {
 		badPolicy  string // why p= or sp= is unusable
 		pos        int
 	)
-	for _, spec := range strings.Split(rest, ";") {
+	for spec := range strings.SplitSeq(rest, ";") {
 		spec = trimWSP(spec)
 		if spec == "" {
 			continue // RFC 6376 §3.2: a trailing ";" is allowed
@@ -293,7 +293,7 @@ func isDMARC(txt string) bool {
 
 func (r *Record) parseURIs(tag, value string) []string {
 	var out []string
-	for _, u := range strings.Split(value, ",") {
+	for u := range strings.SplitSeq(value, ",") {
 		u = trimWSP(u)
 		if validURI(u) {
 			out = append(out, u)

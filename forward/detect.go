@@ -202,8 +202,10 @@ func Detect(in DetectInput) Forwarding {
 	// Recipients that the visible header does not name.
 	if len(in.Rcpt) > 0 {
 		visible := map[string]bool{}
-		for _, a := range append(h.LooseAddresses("to"), h.LooseAddresses("cc")...) {
-			visible[message.FoldAddress(a)] = true
+		for _, key := range [...]string{"to", "cc"} {
+			for _, a := range h.LooseAddresses(key) {
+				visible[message.FoldAddress(a)] = true
+			}
 		}
 		found := false
 		for _, r := range in.Rcpt {

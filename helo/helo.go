@@ -63,8 +63,9 @@ type Result struct {
 	Code Code
 	// Literal reports an address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]").
 	Literal bool
-	// Addrs are the literal's address, or the A and AAAA records of the
-	// name (A first).
+	// Addrs are the literal's address, or the addresses of the name in
+	// the connecting address's family; those of the other family (A
+	// first) only when it has none in that one.
 	Addrs []netip.Addr
 	// OrgDomain is the organizational domain of the name (RFC 7489 §3.2),
 	// empty for literals and invalid names.
@@ -97,7 +98,8 @@ type Options struct {
 
 // Check evaluates the EHLO/HELO argument name given by a client
 // connecting from ip. StatusInvalid names are decided without DNS. For a name,
-// the A and AAAA questions, the existence of a TLD the public suffix list
+// the address question of ip's family (A or AAAA; the other only if that
+// one finds no address), the existence of a TLD the public suffix list
 // does not know, and the MX of the sender domain are asked concurrently.
 // A temporary DNS failure is StatusTemperror, never StatusFail.
 func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr, opts *Options) Result {
@@ -147,37 +149,63 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 		sender = ""
 	}
 
-	var (
-		tasks      resolver.Tasks
+	// The answers, written by the tasks: one struct, so that the closures
+	// share one allocation instead of one per variable.
+	var q struct {
 		v4, v6     []netip.Addr
 		ans4, ans6 *resolver.Answer
 		err4, err6 error
 		tldMissing bool
 		mxs        []*dns.MX
 		mxErr      error
-		tld        = domain.TLD(n)
-	)
-	// The A and AAAA questions are asked apart, not through
-	// resolver.IPs, so that a temporary failure of one is seen even when
-	// the other answered: the address might be behind the failed one.
-	// resolver.Tasks runs them at once when the answers are at hand.
-	tasks.Go(r, func(r resolver.Resolver) { v4, ans4, err4 = resolver.Addrs(ctx, r, n, dns.TypeA) })
-	tasks.Go(r, func(r resolver.Resolver) { v6, ans6, err6 = resolver.Addrs(ctx, r, n, dns.TypeAAAA) })
+	}
+	var tasks resolver.Tasks
+	tld := domain.TLD(n)
+	// RFC 5321 §4.1.4 asks whether the name corresponds to the client's
+	// address: only the question of the client's family can say so. The
+	// other family is asked only when that one found no address, to tell
+	// a name that resolves elsewhere (fail) from one that does not
+	// resolve (none); a name with addresses of both families costs one
+	// question. After NXDOMAIN nothing else exists at the name (RFC 8020).
+	// resolver.Tasks runs the work at once when the answers are at hand.
+	qp := &q
+	tasks.Go(r, func(r resolver.Resolver) {
+		if ip.Is4() {
+			qp.v4, qp.ans4, qp.err4 = resolver.Addrs(ctx, r, n, dns.TypeA)
+			if len(qp.v4) == 0 && qp.err4 == nil && !qp.ans4.NXDomain() {
+				qp.v6, qp.ans6, qp.err6 = resolver.Addrs(ctx, r, n, dns.TypeAAAA)
+			}
+		} else {
+			qp.v6, qp.ans6, qp.err6 = resolver.Addrs(ctx, r, n, dns.TypeAAAA)
+			if len(qp.v6) == 0 && qp.err6 == nil && !qp.ans6.NXDomain() {
+				qp.v4, qp.ans4, qp.err4 = resolver.Addrs(ctx, r, n, dns.TypeA)
+			}
+		}
+	})
 	if !domain.ListedTLD(n) {
 		// In a replay the zone is the whole DNS: a TLD exists when DNS
 		// says so (NODATA at an empty non-terminal), and NXDOMAIN at the
 		// TLD makes every name under it unusable.
 		tasks.Go(r, func(r resolver.Resolver) {
 			a, err := r.Lookup(ctx, tld+".", dns.TypeSOA)
-			tldMissing = err == nil && a.NXDomain()
+			qp.tldMissing = err == nil && a.NXDomain()
 		})
 	}
 	if sender != "" {
-		tasks.Go(r, func(r resolver.Resolver) { mxs, _, mxErr = resolver.MX(ctx, r, sender) })
+		tasks.Go(r, func(r resolver.Resolver) { qp.mxs, _, qp.mxErr = resolver.MX(ctx, r, sender) })
 	}
 	tasks.Wait()
+	v4, v6, ans4, ans6, err4, err6 := q.v4, q.v6, q.ans4, q.ans6, q.err4, q.err6
+	tldMissing, mxs, mxErr := q.tldMissing, q.mxs, q.mxErr
 
-	res.Addrs = append(append(res.Addrs, v4...), v6...)
+	switch {
+	case len(v6) == 0:
+		res.Addrs = v4
+	case len(v4) == 0:
+		res.Addrs = v6
+	default:
+		res.Addrs = append(append(make([]netip.Addr, 0, len(v4)+len(v6)), v4...), v6...)
+	}
 	matched := false
 	for _, a := range res.Addrs {
 		if a.Unmap() == ip {
@@ -189,7 +217,7 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 	switch {
 	case matched:
 		res.Status, res.Code = StatusPass, CodeMatch
-		res.Reason = fmt.Sprintf("%s resolves to %s", n, ip)
+		res.Reason = n + " resolves to " + ip.String()
 	case len(res.Addrs) == 0 && tldMissing:
 		res.Status, res.Code = StatusInvalid, CodeUnknownTLD
 		res.Reason = fmt.Sprintf("top-level domain %q does not exist", tld)
@@ -199,7 +227,7 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 		res.Err = fmt.Errorf("%w: %w", ErrDNS, tempErr)
 	case len(res.Addrs) > 0:
 		res.Status, res.Code = StatusFail, CodeOtherIP
-		res.Reason = fmt.Sprintf("%s does not resolve to %s", n, ip)
+		res.Reason = n + " does not resolve to " + ip.String()
 	case err4 != nil || err6 != nil:
 		res.Status, res.Code = StatusNone, CodeDNSPermanent
 		res.Reason = "address lookup failed"
@@ -213,7 +241,7 @@ func Check(ctx context.Context, r resolver.Resolver, name string, ip netip.Addr,
 	}
 
 	if sender != "" {
-		res.SameOrg = domain.SameOrg(n, sender)
+		res.SameOrg = res.OrgDomain != "" && res.OrgDomain == domain.Org(sender) // domain.SameOrg, Org(n) known
 		if mxErr == nil {
 			for _, mx := range mxs {
 				if domain.Normalize(mx.Mx) == n {

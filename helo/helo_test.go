@@ -67,7 +67,10 @@ func TestCheck(t *testing.T) {
 		{desc: "via CNAME", name: "alias.example.org", ip: ip4, status: helo.StatusPass, code: "match", addrs: []string{ip4}},
 		{desc: "ipv4-mapped connecting address", name: "mail.example.org", ip: "::ffff:192.0.2.10", status: helo.StatusPass, code: "match", addrs: []string{ip4}},
 		{desc: "ipv6 resolves", name: "mail6.example.org", ip: "2001:db8::10", status: helo.StatusPass, code: "match", addrs: []string{"2001:db8::10"}},
-		{desc: "A and AAAA, v6 client", name: "both.example.org", ip: "2001:db8::20", status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.20", "2001:db8::20"}},
+		{desc: "A and AAAA, v6 client", name: "both.example.org", ip: "2001:db8::20", status: helo.StatusPass, code: "match", addrs: []string{"2001:db8::20"}},
+		{desc: "A and AAAA, v4 client", name: "both.example.org", ip: "192.0.2.20", status: helo.StatusPass, code: "match", addrs: []string{"192.0.2.20"}},
+		{desc: "A and AAAA, v6 client, no match", name: "both.example.org", ip: "2001:db8::21", status: helo.StatusFail, code: "other-ip", addrs: []string{"2001:db8::20"}},
+		{desc: "only A, v6 client", name: "mail.example.org", ip: "2001:db8::10", status: helo.StatusFail, code: "other-ip", addrs: []string{ip4}},
 		{desc: "resolves elsewhere", name: "other.example.org", ip: ip4, status: helo.StatusFail, code: "other-ip", addrs: []string{"198.51.100.1"}},
 		{desc: "only the other family", name: "mail6.example.org", ip: ip4, status: helo.StatusFail, code: "other-ip", addrs: []string{"2001:db8::10"}},
 		{desc: "NXDOMAIN", name: "nothere.example.org", ip: ip4, status: helo.StatusNone, code: "nxdomain"},
@@ -279,27 +282,38 @@ func TestSyntaxValid(t *testing.T) {
 }
 
 func TestCheckQuestions(t *testing.T) {
-	ip := netip.MustParseAddr("192.0.2.10")
+	const ip4, ip6 = "192.0.2.10", "2001:db8::10"
 	tests := []struct {
 		desc   string
 		name   string
+		ip     string
 		sender string
 		asked  []string
 	}{
-		{"listed TLD: A and AAAA only", "mail.example.org", "",
-			[]string{"A mail.example.org.", "AAAA mail.example.org."}},
-		{"sender: also MX", "mail.example.org", "Example.org.",
-			[]string{"A mail.example.org.", "AAAA mail.example.org.", "MX example.org."}},
-		{"unlisted TLD: also its existence", "mail.isp.example", "",
-			[]string{"A mail.isp.example.", "AAAA mail.isp.example.", "SOA example."}},
-		{"invalid sender domain: no MX", "mail.example.org", "bad domain",
-			[]string{"A mail.example.org.", "AAAA mail.example.org."}},
-		{"literal: nothing", "[192.0.2.10]", "example.org", nil},
+		{"listed TLD, v4 client: A only", "mail.example.org", ip4, "",
+			[]string{"A mail.example.org."}},
+		{"v6 client: AAAA only", "mail6.example.org", ip6, "",
+			[]string{"AAAA mail6.example.org."}},
+		{"v4 client, no A: then AAAA", "mail6.example.org", ip4, "",
+			[]string{"A mail6.example.org.", "AAAA mail6.example.org."}},
+		{"v6 client, no AAAA: then A", "mail.example.org", ip6, "",
+			[]string{"AAAA mail.example.org.", "A mail.example.org."}},
+		{"NXDOMAIN: no second family", "nothere.example.org", ip4, "",
+			[]string{"A nothere.example.org."}},
+		{"temporary failure: no second family", "sf.example.org", ip4, "",
+			[]string{"A sf.example.org."}},
+		{"sender: also MX", "mail.example.org", ip4, "Example.org.",
+			[]string{"A mail.example.org.", "MX example.org."}},
+		{"unlisted TLD: also its existence", "mail.isp.example", ip4, "",
+			[]string{"A mail.isp.example.", "SOA example."}},
+		{"invalid sender domain: no MX", "mail.example.org", ip4, "bad domain",
+			[]string{"A mail.example.org."}},
+		{"literal: nothing", "[192.0.2.10]", ip4, "example.org", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
 			rec := &resolvertest.Questions{Resolver: newZone(t)}
-			helo.Check(context.Background(), rec, tc.name, ip, &helo.Options{SenderDomain: tc.sender})
+			helo.Check(context.Background(), rec, tc.name, netip.MustParseAddr(tc.ip), &helo.Options{SenderDomain: tc.sender})
 			want := slices.Clone(tc.asked)
 			slices.Sort(want)
 			if got := rec.Asked(); !slices.Equal(got, want) {

@@ -122,8 +122,10 @@ func reservedTLD(n, tld string) bool {
 // bareIP reports an IP address written without brackets: IPv4 in dotted
 // decimal (leading zeros too), IPv6, or IPv6 with the literal's tag.
 func bareIP(n string) bool {
-	if _, err := netip.ParseAddr(n); err == nil {
-		return true
+	if mayBeIP(n) {
+		if _, err := netip.ParseAddr(n); err == nil {
+			return true
+		}
 	}
 	if rest, ok := strings.CutPrefix(n, "ipv6:"); ok {
 		if _, err := netip.ParseAddr(rest); err == nil {
@@ -193,4 +195,19 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// mayBeIP reports whether netip.ParseAddr could accept s: an IPv6 address
+// holds a colon, an IPv4 address only digits and dots. It is asked first
+// because ParseAddr allocates its error, and nearly every name is none.
+func mayBeIP(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }

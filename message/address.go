@@ -175,7 +175,7 @@ func ParseAddressList(s string) (List, error) {
 	if err != nil {
 		return List{}, err
 	}
-	p := &parser{toks: toks, end: len(s), owner: -1}
+	p := &parser{toks: toks, src: s, end: len(s), owner: -1}
 	err = p.list()
 	return p.out, err
 }
@@ -220,7 +220,7 @@ func syntaxErr(pos int, format string, args ...any) error {
 // lex splits s into tokens. Comments become tokens too, so that the
 // parser can keep them with their mailbox.
 func lex(s string) ([]token, error) {
-	var toks []token
+	toks := make([]token, 0, len(s)/4+2) // about one token per word and special
 	space := false
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -350,6 +350,7 @@ func hasHigh(s string) bool {
 // parser is a recursive-descent parser over the tokens of one list.
 type parser struct {
 	toks     []token
+	src      string // the input the tokens point into
 	i        int
 	end      int // input length, for error offsets
 	comments []string
@@ -689,22 +690,40 @@ func (p *parser) domain(m *Mailbox) (string, string, error) {
 		}
 		return strings.ToLower(t.text), t.text, nil
 	}
+	// The tokens of a domain written without CFWS inside are one piece of
+	// the input: raw is then that piece, not a copy.
 	var b strings.Builder
-	for {
+	start, end, whole, n := -1, -1, true, 0
+	for ; ; n++ {
 		t := p.peek()
 		if t == nil || !(t.kind == tAtom || isSpecial(t, '.')) {
 			break
 		}
-		if t.space && b.Len() > 0 {
+		if t.space && n > 0 {
 			m.Flags |= FlagObsolete // CFWS inside a domain
 		}
 		if t.utf8 {
 			m.Flags |= FlagUTF8
 		}
-		b.WriteString(t.text)
+		inSrc := t.pos+len(t.text) <= len(p.src) && p.src[t.pos:t.pos+len(t.text)] == t.text
+		switch {
+		case n == 0 && inSrc:
+			start, end = t.pos, t.pos+len(t.text)
+		case whole && inSrc && t.pos == end:
+			end += len(t.text)
+		default:
+			if whole && n > 0 {
+				b.WriteString(p.src[start:end])
+			}
+			whole = false
+			b.WriteString(t.text)
+		}
 		p.next()
 	}
 	raw := b.String()
+	if whole && n > 0 {
+		raw = p.src[start:end]
+	}
 	if strings.Trim(raw, ".") == "" {
 		return "", "", syntaxErr(p.pos(), "missing domain")
 	}

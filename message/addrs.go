@@ -57,7 +57,7 @@ func Addresses(h *Header, key string) ([]Mailbox, []Problem) {
 	}
 	var out []Mailbox
 	for _, f := range fields {
-		v := unfold(f.Value())
+		v := f.unfolded(false)
 		if controlIndex(v) >= 0 {
 			ps.add(AddrControlBytes, "control octets in %s", f.Name)
 		}

@@ -23,6 +23,7 @@ package message
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
@@ -100,9 +101,35 @@ func (f *Field) Value() string {
 // leading and trailing WSP. Only WSP is trimmed: a bare CR or other
 // control octet at either end stays visible to the caller.
 func (f *Field) Unfolded() string {
-	v := f.Value()
-	v = strings.ReplaceAll(v, "\r\n", "")
-	return strings.Trim(v, " \t")
+	return f.unfolded(true)
+}
+
+// unfolded is the field body unfolded, in one allocation, and with trim
+// set trimmed of WSP at both ends: unfold(f.Value()) when trim is false.
+func (f *Field) unfolded(trim bool) string {
+	i := bytes.IndexByte(f.Raw, ':')
+	v := bytes.TrimSuffix(f.Raw[i+1:], []byte("\r\n"))
+	if trim {
+		v = bytes.Trim(v, " \t")
+	}
+	if bytes.Contains(v, []byte("\r\n")) {
+		var b strings.Builder
+		b.Grow(len(v))
+		for len(v) > 0 {
+			j := bytes.Index(v, []byte("\r\n"))
+			if j < 0 {
+				b.Write(v)
+				break
+			}
+			b.Write(v[:j])
+			v = v[j+2:]
+		}
+		if trim {
+			return strings.Trim(b.String(), " \t")
+		}
+		return b.String()
+	}
+	return string(v)
 }
 
 // Anomalies are irregularities in the header block. None of them stops the
@@ -149,7 +176,7 @@ func (h *Header) AddressList(f *Field) (List, error) {
 // addressText is the text of f that addresses are read from: its body
 // unfolded, and decoded when it is raw ISO-2022-JP (rawISO2022JP).
 func addressText(f *Field) string {
-	v := unfold(f.Value())
+	v := f.unfolded(false)
 	if d, ok := rawISO2022JP(v); ok {
 		return d
 	}
@@ -208,22 +235,27 @@ func (h *Header) Count(key string) int {
 // returned as is.
 func ReadHeader(r *bufio.Reader, lim Limits) (*Header, error) {
 	lim = lim.withDefaults()
-	h := &Header{}
+	h := &Header{Fields: make([]Field, 0, 16)}
 	if err := skipMboxFrom(r, lim.MaxLineLength); err != nil {
 		return h, err
 	}
-	var cur []byte  // the field being assembled
-	var line []byte // the physical line, reused
+	// The fields are assembled one after the other in one buffer, so that
+	// a header block costs a few allocations, not one per field and line:
+	// a field is buf[start:], and its Raw keeps pointing into the array it
+	// was assembled in when buf grows.
+	buf := make([]byte, 0, 2048)
+	start := -1                   // where the field being assembled starts in buf, < 0: none
+	line := make([]byte, 0, 1024) // the physical line, reused
 	flush := func() error {
-		if cur == nil {
+		if start < 0 {
 			return nil
 		}
+		raw := buf[start:len(buf):len(buf)]
+		start = -1
 		if len(h.Fields) >= lim.MaxFields {
-			cur = nil
 			return ErrTooManyFields
 		}
-		h.Fields = append(h.Fields, newField(cur))
-		cur = nil
+		h.Fields = append(h.Fields, newField(raw))
 		return nil
 	}
 	end := func() (*Header, error) {
@@ -268,24 +300,31 @@ func ReadHeader(r *bufio.Reader, lim Limits) (*Header, error) {
 		case lineEmpty:
 			return end()
 		case lineContinuation:
-			if cur == nil {
+			if start < 0 {
 				h.Anomalies.Malformed++ // nothing to continue
 				continue
 			}
-			cur = append(cur, body...)
-			cur = append(cur, '\r', '\n')
+			buf = append(append(buf, body...), '\r', '\n')
 		default: // lineField, lineLong
 			if ferr := flush(); ferr != nil {
 				return h, ferr
 			}
-			cur = make([]byte, 0, len(body)+2)
-			cur = append(cur, body...)
-			cur = append(cur, '\r', '\n')
+			if cap(buf)-len(buf) < len(body)+2 && len(buf) > 0 {
+				// The fields before stay in the old array; the new one
+				// starts a new array, twice as large, so that growing it
+				// copies only this field.
+				buf = make([]byte, 0, max(2*cap(buf), len(body)+2))
+			}
+			start = len(buf)
+			buf = append(append(buf, body...), '\r', '\n')
 		}
 	}
 }
 
 func (h *Header) scan(b []byte) {
+	if plainASCII(b) {
+		return // the usual line: nothing to count
+	}
 	for _, c := range b {
 		switch {
 		case c == 0:
@@ -447,10 +486,49 @@ func newField(raw []byte) Field {
 	i := bytes.IndexByte(raw, ':')
 	name := raw[:i]
 	trimmed := bytes.TrimRight(name, " \t")
-	return Field{
-		Name:     string(trimmed),
-		Key:      strings.ToLower(string(trimmed)),
-		Raw:      raw,
-		ObsColon: len(trimmed) != len(name),
+	f := Field{Raw: raw, ObsColon: len(trimmed) != len(name)}
+	if k, ok := commonFields[string(trimmed)]; ok {
+		f.Name, f.Key = k[0], k[1]
+		return f
 	}
+	f.Name = string(trimmed)
+	f.Key = strings.ToLower(f.Name)
+	return f
+}
+
+// commonFields maps the field names most messages hold, spelled as they
+// usually are, to their Name and Key: such a field costs no allocation
+// for either. Read only.
+var commonFields = func() map[string][2]string {
+	m := map[string][2]string{}
+	for _, n := range []string{
+		"From", "To", "Cc", "Subject", "Date", "Message-ID", "Message-Id", "MIME-Version", "Mime-Version",
+		"Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "DKIM-Signature", "Received",
+		"Return-Path", "Reply-To", "Sender", "In-Reply-To", "References", "List-Id", "List-ID",
+		"List-Unsubscribe", "List-Unsubscribe-Post", "Precedence", "Auto-Submitted", "Feedback-ID",
+		"Authentication-Results", "ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results",
+		"Received-SPF", "Delivered-To", "X-Mailer", "X-Original-To", "X-Google-DKIM-Signature",
+	} {
+		k := strings.ToLower(n)
+		m[n] = [2]string{n, k}
+		m[k] = [2]string{k, k}
+	}
+	return m
+}()
+
+// plainASCII reports whether b holds no NUL, no CR and no octet above 0x7f,
+// looking at eight octets at a time for the high bit.
+func plainASCII(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= 0x80 {
+			return false
+		}
+	}
+	return bytes.IndexByte(b, 0) < 0 && bytes.IndexByte(b, '\r') < 0
 }

@@ -21,7 +21,7 @@ func NotAMessage(h *Header, head []byte) string {
 		return "empty input"
 	}
 	if h == nil || len(h.Fields) == 0 {
-		if binary(head) {
+		if isBinary(head) {
 			return "binary data, no header fields"
 		}
 		return "no header fields: the first line is not a field"
@@ -31,15 +31,15 @@ func NotAMessage(h *Header, head []byte) string {
 			return ""
 		}
 	}
-	if binary(head) {
+	if isBinary(head) {
 		return "binary data, no field that messages carry"
 	}
 	return "no field that messages carry (From, Date, Received, Message-ID, ...)"
 }
 
-// binary reports octets that text never holds: NUL, and controls other
+// isBinary reports octets that text never holds: NUL, and controls other
 // than HTAB, LF, FF and CR.
-func binary(b []byte) bool {
+func isBinary(b []byte) bool {
 	for _, c := range b {
 		if c < ' ' && c != '\t' && c != '\n' && c != '\f' && c != '\r' || c == 0x7f {
 			return true

@@ -44,8 +44,11 @@ func FoldAddress(addr string) string {
 // bottom, read loosely (above), at most maxAddrs.
 func (h *Header) LooseAddresses(key string) []string {
 	var out []string
-	for _, f := range h.Get(key) {
-		out = append(out, h.looseList(f)...)
+	for i := range h.Fields {
+		if !strings.EqualFold(h.Fields[i].Key, key) {
+			continue
+		}
+		out = append(out, h.looseList(&h.Fields[i])...)
 		if len(out) >= maxAddrs {
 			return out[:maxAddrs]
 		}
@@ -69,11 +72,14 @@ func (h *Header) FirstLooseAddress(key string) string {
 // looseList returns the addr-specs of the address list in f, a field of
 // h, parsed once for all the checks that read it.
 func (h *Header) looseList(f *Field) []string {
+	list, err := h.AddressList(f)
+	if err == nil {
+		return addrSpecs("", list, nil) // the text is needed only when the parse failed
+	}
 	v := f.Unfolded()
 	if v == "" {
 		return nil
 	}
-	list, err := h.AddressList(f)
 	return addrSpecs(v, list, err)
 }
 

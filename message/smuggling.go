@@ -79,10 +79,123 @@ type SmugglingScanner struct {
 
 // Write scans p. It always returns len(p), nil.
 //
-// The fast path looks only at line ends, found with bytes.IndexByte; the
-// octet-by-octet path runs at line starts, near a CR that is not part of
-// a CRLF, and across chunk boundaries.
+// Runs of whole CRLF lines go through WriteLines; a line it does not take
+// (a "." line, a bare LF or CR, the end of a chunk) goes through the
+// octet-wise scan, and WriteLines resumes after it.
 func (s *SmugglingScanner) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		k, _ := s.WriteLines(p)
+		p = p[k:]
+		if len(p) == 0 {
+			break
+		}
+		end := len(p)
+		if j := bytes.IndexByte(p, '\n'); j >= 0 {
+			end = j + 1
+		}
+		s.scan(p[:end])
+		p = p[end:]
+	}
+	return n, nil
+}
+
+// WriteLines scans the run of whole lines at the start of p that end with
+// CRLF, hold no other CR or LF and do not start with "." (nor does the
+// line after them), and returns its length n. Such a run changes nothing
+// but the CRLF count, so it is scanned with one bytes.IndexByte per line.
+// The caller writes the rest of p with Write. A caller that canonicalizes
+// the body too (dkim.BodyHashers.WriteScan) takes from the run that every
+// line in it ends with CRLF and holds no other CR or LF, and from wspEnd a
+// fact the walk finds for free: the offset of the first line of the run
+// that starts in p and whose last octet before the CRLF is SP or HTAB
+// (relaxed canonicalization removes it, RFC 6376 §3.4.4), or -1.
+func (s *SmugglingScanner) WriteLines(p []byte) (n, wspEnd int) {
+	if s.pendingCR || s.state == afterDot {
+		return 0, -1
+	}
+	i, lines, last := 0, int64(0), 0
+	wspEnd = -1
+	// The CRs of each block of lines are counted at once: one that is not
+	// the line's CRLF makes the count differ, and the block is then
+	// walked again line by line to the first such line.
+	const block = 16
+	blockStart, blockLines, blockLast := 0, int64(0), 0 // blockLast: the last CR before the block
+	mid := s.state == midLine
+	for i < len(p) {
+		if !mid {
+			switch p[i] {
+			case '.', '\n':
+				goto done
+			case '\r':
+				if i+1 < len(p) && p[i+1] == '\n' { // an empty line
+					lines, blockLines, last, i = lines+1, blockLines+1, i, i+2
+					goto next
+				}
+				goto done
+			}
+		}
+		{
+			j := bytes.IndexByte(p[i:], '\n')
+			if j < 1 || p[i+j-1] != '\r' {
+				break
+			}
+			if wspEnd < 0 && !mid && j >= 2 && (p[i+j-2] == ' ' || p[i+j-2] == '\t') {
+				wspEnd = i
+			}
+			lines, blockLines, last, i, mid = lines+1, blockLines+1, i+j-1, i+j+1, false
+		}
+	next:
+		if blockLines == block {
+			if !s.crOnlyInCRLF(p, blockStart, i, blockLines) {
+				i, lines, last = s.walkBack(p, blockStart, lines-blockLines, blockLast)
+				goto commit
+			}
+			blockStart, blockLines, blockLast = i, 0, last
+		}
+	}
+done:
+	if blockLines > 0 && !s.crOnlyInCRLF(p, blockStart, i, blockLines) {
+		i, lines, last = s.walkBack(p, blockStart, lines-blockLines, blockLast)
+	}
+commit:
+	if lines == 0 {
+		return 0, -1
+	}
+	if wspEnd >= i {
+		wspEnd = -1 // beyond the run walkBack kept
+	}
+	s.crlf += lines
+	s.state, s.lineKind, s.lineOff = atLineStart, brkCRLF, s.off+int64(last)
+	s.off += int64(i)
+	return i, wspEnd
+}
+
+// crOnlyInCRLF reports whether p[from:to], lines lines ended by CRLF,
+// holds no other CR.
+func (s *SmugglingScanner) crOnlyInCRLF(p []byte, from, to int, lines int64) bool {
+	return int64(bytes.Count(p[from:to], []byte{'\r'})) == lines
+}
+
+// walkBack walks the lines from offset from again, lines already taken
+// before it and last the offset of their last CR, and stops at the first
+// line that holds a CR before its CRLF. It returns where that line starts,
+// the lines taken and the offset of the last CR taken.
+func (s *SmugglingScanner) walkBack(p []byte, from int, lines int64, last int) (int, int64, int) {
+	i := from
+	for {
+		j := bytes.IndexByte(p[i:], '\n')
+		if bytes.IndexByte(p[i:i+j], '\r') != j-1 {
+			return i, lines, last
+		}
+		lines, last, i = lines+1, i+j-1, i+j+1
+	}
+}
+
+// scan is the octet-wise scan of p. It looks only at line ends, found
+// with bytes.IndexByte; the octet-by-octet path runs at line starts, near
+// a CR that is not part of a CRLF, and across chunk boundaries.
+func (s *SmugglingScanner) scan(p []byte) {
 	base := s.off
 	n := len(p)
 	for i := 0; i < n; {
@@ -119,7 +232,6 @@ func (s *SmugglingScanner) Write(p []byte) (int, error) {
 		}
 	}
 	s.off = base + int64(n)
-	return n, nil
 }
 
 // step advances the scanner by one octet c at offset off.

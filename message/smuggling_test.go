@@ -78,6 +78,42 @@ func TestSmuggling(t *testing.T) {
 	}
 }
 
+// TestSmugglingLineRuns compares the scanner with the reference on every
+// body of three lines drawn from kinds that the fast path of whole CRLF
+// lines takes or must leave, whole and split at every octet.
+func TestSmugglingLineRuns(t *testing.T) {
+	kinds := []string{"text\r\n", "\r\n", ".\r\n", "a\rb\r\n", "x\n", ".\n", "\r", ".x\r\n", "end"}
+	for _, a := range kinds {
+		for _, b := range kinds {
+			for _, c := range kinds {
+				body := "p\r\n" + a + b + c
+				want := reference(body)
+				if got := scanChunks(body); got != want {
+					t.Fatalf("%q: got %+v, reference %+v", body, got, want)
+				}
+				for i := 0; i <= len(body); i++ {
+					if got := scanChunks(body[:i], body[i:]); got != want {
+						t.Fatalf("%q split at %d: got %+v, reference %+v", body, i, got, want)
+					}
+				}
+			}
+		}
+	}
+	// Runs longer than the blocks whose CRs are counted at once, with one
+	// odd line anywhere in them.
+	for _, odd := range []string{"a\rb\r\n", "x\n", ".\r\n", "\r\n", "\r"} {
+		for k := 0; k <= 40; k++ {
+			body := strings.Repeat("text\r\n", k) + odd + strings.Repeat("more\r\n", 40-k)
+			want := reference(body)
+			for i := 0; i <= len(body); i += 3 {
+				if got := scanChunks(body[:i], body[i:]); got != want {
+					t.Fatalf("%q at line %d, split at %d: got %+v, reference %+v", odd, k, i, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestSmugglingCounts(t *testing.T) {
 	r := scanChunks("a\r\nb\nc\rd\r\n")
 	assert.Equal(t, Smuggling{First: -1, MixedEndings: true, CRLF: 2, BareLF: 1, BareCR: 1}, r)

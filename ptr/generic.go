@@ -158,16 +158,18 @@ func octetRun(tokens []string) int {
 func embedsIPv4(n string, ip netip.Addr) bool {
 	o := ip.As4()
 	r := [4]byte{o[3], o[2], o[1], o[0]}
-	padded := func(b [4]byte) string {
-		var s strings.Builder
-		for _, x := range b {
-			v := strconv.Itoa(int(x))
-			s.WriteString(strings.Repeat("0", 3-len(v)) + v)
+	// The forms looked for, built on the stack: this runs for every
+	// message.
+	padded := func(b [4]byte) (out [12]byte) {
+		for i, x := range b {
+			out[3*i], out[3*i+1], out[3*i+2] = '0'+x/100, '0'+x/10%10, '0'+x%10
 		}
-		return s.String()
+		return out
 	}
-	pf, pr := padded(o), padded(r)
-	dec := strconv.FormatUint(uint64(binary.BigEndian.Uint32(o[:])), 10)
+	pfb, prb := padded(o), padded(r)
+	pf, pr := pfb[:], prb[:]
+	var decb [10]byte
+	dec := strconv.AppendUint(decb[:0], uint64(binary.BigEndian.Uint32(o[:])), 10)
 
 	// Runs of digits; consecutive runs split by exactly one separator
 	// form a chain, whose last four values are compared.
@@ -183,7 +185,7 @@ func embedsIPv4(n string, ip netip.Addr) bool {
 			j++
 		}
 		s := n[i:j]
-		if s == pf || s == pr || (len(dec) >= 8 && s == dec) {
+		if s == string(pf) || s == string(pr) || (len(dec) >= 8 && s == string(dec)) {
 			return true
 		}
 		v, ok := octet(s)
@@ -205,9 +207,11 @@ func embedsIPv4(n string, ip netip.Addr) bool {
 		i = j
 	}
 
-	hf, hr := hex.EncodeToString(o[:]), hex.EncodeToString(r[:])
-	for _, t := range strings.FieldsFunc(n, isSep) {
-		if strings.Contains(t, hf) || strings.Contains(t, hr) {
+	var hfb, hrb [8]byte
+	hex.Encode(hfb[:], o[:])
+	hex.Encode(hrb[:], r[:])
+	for t := range strings.FieldsFuncSeq(n, isSep) {
+		if strings.Contains(t, string(hfb[:])) || strings.Contains(t, string(hrb[:])) {
 			return true
 		}
 	}

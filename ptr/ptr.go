@@ -153,16 +153,12 @@ func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, opts *Option
 		checked = checked[:o.MaxNames]
 	}
 	confirmed, tempErr := confirm(ctx, r, ip, checked)
-	for i, ok := range confirmed {
-		if ok {
-			res.Confirmed = append(res.Confirmed, checked[i])
-		}
-	}
+	res.Confirmed = confirmed
 
 	switch {
 	case len(res.Confirmed) > 0:
 		res.Status = StatusPass
-		res.Reason = fmt.Sprintf("%s resolves to %s", res.Confirmed[0], ip)
+		res.Reason = res.Confirmed[0] + " resolves to " + ip.String()
 	case tempErr != nil:
 		// RFC 8601 §2.7.3: an evaluation a transient error left incomplete is
 		// temperror; the unanswered name might have confirmed.
@@ -179,45 +175,59 @@ func Check(ctx context.Context, r resolver.Resolver, ip netip.Addr, opts *Option
 	return res
 }
 
-// confirm asks the forward records of every name concurrently. It returns,
-// per name, whether its addresses include ip, and the first temporary error.
+// confirm asks the forward records of every name concurrently. It returns
+// the names whose addresses include ip, in order, and the first temporary
+// error.
 // Permanent errors (a CNAME loop, a name that cannot be asked) only mean
 // that name does not confirm.
-func confirm(ctx context.Context, r resolver.Resolver, ip netip.Addr, names []string) ([]bool, error) {
+func confirm(ctx context.Context, r resolver.Resolver, ip netip.Addr, names []string) ([]string, error) {
 	// Only the family of the connecting address can confirm it: asking the
 	// other would be wasted work.
-	qtype := dns.TypeAAAA
-	if ip.Is4() {
-		qtype = dns.TypeA
+	qtype := addrType(ip) // assigned once: the closures copy it
+	type outcome struct {
+		ok  bool
+		err error
 	}
-	ok := make([]bool, len(names))
-	errs := make([]error, len(names))
+	out := make([]outcome, len(names))
 	var tasks resolver.Tasks // at once when the answers are at hand
 	for i, name := range names {
 		if resolver.CheckName(name) != nil {
 			continue
 		}
 		tasks.Go(r, func(r resolver.Resolver) {
-			ok[i], errs[i] = false, nil // the work may run twice
+			out[i] = outcome{} // the work may run twice
 			addrs, _, err := resolver.Addrs(ctx, r, name, qtype)
 			for _, a := range addrs {
 				if a.Unmap() == ip {
-					ok[i] = true
+					out[i].ok = true
 					return
 				}
 			}
 			if err != nil && resolver.IsTemporary(err) {
-				errs[i] = err
+				out[i].err = err
 			}
 		})
 	}
 	tasks.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return ok, err
+	var confirmed []string
+	var tempErr error
+	for i, o := range out {
+		if o.ok {
+			confirmed = append(confirmed, names[i])
+		}
+		if tempErr == nil {
+			tempErr = o.err
 		}
 	}
-	return ok, nil
+	return confirmed, tempErr
+}
+
+// addrType is the address question of ip's family.
+func addrType(ip netip.Addr) uint16 {
+	if ip.Is4() {
+		return dns.TypeA
+	}
+	return dns.TypeAAAA
 }
 
 // generic judges the confirmed names, or all names when none confirms. All
@@ -246,13 +256,22 @@ func generic(confirmed, names []string, ip netip.Addr) (bool, string) {
 // domain (RFC 7489 §3.2) with a sender domain. Unconfirmed names do not
 // count: anyone controlling a reverse zone can write any name into it.
 func related(confirmed, senders []string) (bool, string) {
+	if len(confirmed) == 0 {
+		return false, ""
+	}
+	// domain.SameOrg of every pair, each organizational domain found once.
+	var orgs [4]string
+	so := orgs[:0]
+	for _, s := range senders {
+		if domain.Normalize(s) != "" {
+			so = append(so, domain.Org(s))
+		}
+	}
 	for _, n := range confirmed {
-		for _, s := range senders {
-			if domain.Normalize(s) == "" {
-				continue
-			}
-			if domain.SameOrg(n, s) {
-				return true, domain.Org(s)
+		on := domain.Org(n)
+		for _, o := range so {
+			if on != "" && on == o {
+				return true, o
 			}
 		}
 	}

@@ -17,6 +17,7 @@ package sender
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
@@ -74,6 +75,10 @@ const DefaultMaxRecipientDomains = 5
 // RecipientDomains returns the distinct domains of the To and Cc mailboxes
 // of h, in order, at most max (DefaultMaxRecipientDomains when max <= 0).
 func RecipientDomains(h *message.Header, max int) []string {
+	return recipientDomains(h, max, nil)
+}
+
+func recipientDomains(h *message.Header, max int, own []string) []string {
 	if h == nil {
 		return nil
 	}
@@ -81,12 +86,13 @@ func RecipientDomains(h *message.Header, max int) []string {
 		max = DefaultMaxRecipientDomains
 	}
 	var doms []string
-	seen := map[string]bool{}
-	for _, key := range []string{"to", "cc"} {
+	for _, key := range [...]string{"to", "cc"} {
 		boxes, _ := message.Addresses(h, key)
 		for _, b := range boxes {
-			if b.Domain != "" && !seen[b.Domain] && len(doms) < max {
-				seen[b.Domain] = true
+			if len(doms) == max {
+				return doms
+			}
+			if b.Domain != "" && !slices.Contains(doms, b.Domain) && !ownDomain(own, b.Domain) {
 				doms = append(doms, b.Domain)
 			}
 		}
@@ -94,10 +100,32 @@ func RecipientDomains(h *message.Header, max int) []string {
 	return doms
 }
 
+// ownDomain reports whether d is the domain of one of the envelope
+// recipients rcpt.
+func ownDomain(rcpt []string, d string) bool {
+	for _, r := range rcpt {
+		if message.DomainOf(r) == d {
+			return true
+		}
+	}
+	return false
+}
+
 // Recipients checks the recipient domains of h (RecipientDomains)
 // concurrently and returns one Result each, in the same order.
 func Recipients(ctx context.Context, r resolver.Resolver, h *message.Header, max int) []Result {
-	doms := RecipientDomains(h, max)
+	return RecipientsExcept(ctx, r, h, max, nil)
+}
+
+// RecipientsExcept is Recipients without the domains of the envelope
+// recipients rcpt (RCPT TO addresses): the receiver accepted mail for
+// them, so it knows they exist, and asking DNS about them would only cost
+// a question (usually the MX of the receiver's own domain).
+func RecipientsExcept(ctx context.Context, r resolver.Resolver, h *message.Header, max int, rcpt []string) []Result {
+	doms := recipientDomains(h, max, rcpt)
+	if len(doms) == 0 {
+		return nil
+	}
 	out := make([]Result, len(doms))
 	var tasks resolver.Tasks
 	for i, d := range doms {

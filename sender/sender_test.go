@@ -3,6 +3,7 @@ package sender_test
 import (
 	"bufio"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,36 @@ func TestRecipients(t *testing.T) {
 	}
 	if got := sender.Recipients(context.Background(), z, nil, 0); len(got) != 0 {
 		t.Errorf("nil header: %v", got)
+	}
+}
+
+func TestRecipientsExcept(t *testing.T) {
+	raw := "To: a@example.com, b@ghost.example.com\r\nCc: c@f.example\r\n\r\n"
+	h, err := message.ReadHeader(bufio.NewReader(strings.NewReader(raw)), message.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		desc  string
+		rcpt  []string
+		asked []string
+	}{
+		{"no envelope recipients: all asked", nil, []string{"MX example.com.", "MX f.example.", "MX ghost.example.com."}},
+		{"own domain not asked", []string{"a@example.com"}, []string{"MX f.example.", "MX ghost.example.com."}},
+		{"case, brackets and trailing dot", []string{"<X@Example.COM.>"}, []string{"MX f.example.", "MX ghost.example.com."}},
+		{"subdomain is another domain", []string{"a@sub.example.com"}, []string{"MX example.com.", "MX f.example.", "MX ghost.example.com."}},
+		{"every domain own: nothing asked", []string{"a@example.com", "b@ghost.example.com", "c@f.example"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			rec := &resolvertest.Questions{Resolver: resolvertest.Zone(t, zone, 20*time.Millisecond)}
+			got := sender.RecipientsExcept(context.Background(), rec, h, 0, tc.rcpt)
+			if asked := rec.Asked(); !slices.Equal(asked, tc.asked) {
+				t.Errorf("asked %q, want %q", asked, tc.asked)
+			}
+			if len(got) != len(tc.asked) {
+				t.Errorf("%d results %v, want one per question", len(got), got)
+			}
+		})
 	}
 }

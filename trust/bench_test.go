@@ -1119,3 +1119,58 @@ func BenchmarkColdCache(b *testing.B) {
 	b.ReportMetric(float64(queries)/float64(n), "queries/op")
 	b.ReportMetric(float64(dups)/float64(n), "dup/op")
 }
+
+// BenchmarkConnCache is BenchmarkRatios' Floor and Evaluate of the cases
+// whose connection repeats, interleaved, with Options.ConnCache on: every
+// message after the first comes from the same (IP, HELO, MAIL FROM, From
+// domain), as a sender's messages do, so PTR, HELO, SPF and the existence
+// of the sender domains come from the connection cache. It reports x-floor
+// and x-floor-cpu as BenchmarkRatios does.
+func BenchmarkConnCache(b *testing.B) {
+	f := newBenchFixture(b, case10K, case10K2Sig, case1M)
+	cache := f.warmCache(b)
+	for _, name := range []string{case10K, case10K2Sig, case1M} {
+		c := f.cases[name]
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			ev := trust.New(&trust.Options{Resolver: cache, TrustedForwarders: c.trusted, ConnCache: 64})
+			buf := make([]byte, 32<<10)
+			parts := [2]func() error{
+				func() error { return floor(c, buf) },
+				func() error {
+					v, err := evaluate(ctx, ev, c)
+					if err != nil {
+						return err
+					}
+					return c.check(v)
+				},
+			}
+			const block = 8
+			var wall, cpu [2]time.Duration
+			cpuOK := true
+			b.ResetTimer()
+			for n := 0; n < b.N; n += block {
+				k := min(block, b.N-n)
+				for i, part := range parts {
+					c0, ok0 := cputime.Process()
+					w0 := time.Now()
+					for range k {
+						if err := part(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					wall[i] += time.Since(w0)
+					c1, ok1 := cputime.Process()
+					cpu[i] += c1 - c0
+					cpuOK = cpuOK && ok0 && ok1
+				}
+			}
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(float64(wall[1])/float64(b.N), "eval-ns/op")
+			b.ReportMetric(float64(wall[1])/float64(wall[0]), "x-floor")
+			if cpuOK && cpu[0] > 0 {
+				b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "x-floor-cpu")
+			}
+		})
+	}
+}

@@ -50,6 +50,7 @@ type Evaluator struct {
 	// See Options.Receiver and Options.ReceiverAuthServID.
 	receiver           received.Receiver
 	receiverAuthServID string
+	conns              *connCache // nil: Options.ConnCache is zero
 }
 
 // New returns an Evaluator for opts (nil means defaults).
@@ -71,6 +72,7 @@ func New(opts *Options) *Evaluator {
 
 		receiver:           opts.Receiver,
 		receiverAuthServID: normAuthServID(opts.ReceiverAuthServID),
+		conns:              newConnCache(opts.ConnCache),
 	}
 	if e.res == nil {
 		e.res = resolver.Default()
@@ -133,6 +135,8 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 		given: given,
 		res:   resolver.NewMemo(e.res, e.limits.MaxDNSQueries),
 		v:     &Verdict{},
+		// A message gathers about ten reasons: room for them at once.
+		reasons: make([]Reason, 0, 16),
 	}
 	err := ev.run(ctx, msg)
 	ev.score()
@@ -145,8 +149,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, conn Conn, msg io.Reader) (*Ve
 			e.log.Debug("temporary failure", "ip", conn.IP, "code", r.Code, "detail", r.Detail)
 		}
 	}
-	e.log.Debug("evaluated", "ip", conn.IP, "from", ev.v.From.Address, "verdict", ev.v.Level,
-		"score", ev.v.Score, "incomplete", ev.v.Incomplete, "dns", ev.res.Queries())
+	if e.log.Enabled(ctx, slog.LevelDebug) { // the arguments would cost allocations even when discarded
+		e.log.Debug("evaluated", "ip", conn.IP, "from", ev.v.From.Address, "verdict", ev.v.Level,
+			"score", ev.v.Score, "incomplete", ev.v.Incomplete, "dns", ev.res.Queries())
+	}
 	return ev.v, err
 }
 
@@ -269,33 +275,45 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// its result only, read after checks.Wait (resolver.Go may run it
 	// twice).
 	var checks resolver.Tasks
-	senders := uniq(ev.mailFromDom, v.From.Domain)
-	// Unknown facts leave the checks that need them unrun: their results
-	// stay zero, which no score reads (Conn).
-	if ipKnown {
-		checks.Go(ev.res, func(r resolver.Resolver) {
-			v.PTR = ptr.Check(ctx, r, conn.IP, &ptr.Options{SenderDomains: senders})
-		})
-	}
-	if ipKnown && heloKnown {
-		checks.Go(ev.res, func(r resolver.Resolver) {
-			v.HELO = helo.Check(ctx, r, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
-		})
-	}
-	if !ev.spfUnknown {
-		checks.Go(ev.res, func(r resolver.Resolver) {
-			v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, &spf.Options{Records: &ev.e.spfRecords})
-		})
+	start := time.Now()
+	connKey := connKey{ip: conn.IP, helo: conn.HELO, mailFrom: conn.MailFrom, fromDomain: v.From.Domain, unknown: conn.Missing()}
+	cached := ev.e.conns.get(connKey, start)
+	if cached != nil {
+		// The same connection facts, answered by DNS not long ago.
+		v.PTR, v.HELO, v.SPF = cached.ptr, cached.helo, cached.spf
+		ev.fromExists, ev.mfExists = cached.fromExists, cached.mfExists
+	} else {
+		senders := uniq(ev.mailFromDom, v.From.Domain)
+		// Unknown facts leave the checks that need them unrun: their
+		// results stay zero, which no score reads (Conn).
+		if ipKnown {
+			checks.Go(ev.res, func(r resolver.Resolver) {
+				v.PTR = ptr.Check(ctx, r, conn.IP, &ptr.Options{SenderDomains: senders})
+			})
+		}
+		if ipKnown && heloKnown {
+			checks.Go(ev.res, func(r resolver.Resolver) {
+				v.HELO = helo.Check(ctx, r, conn.HELO, conn.IP, &helo.Options{SenderDomain: ev.senderDomain})
+			})
+		}
+		if !ev.spfUnknown {
+			checks.Go(ev.res, func(r resolver.Resolver) {
+				v.SPF = spf.Check(ctx, r, conn.IP, conn.HELO, conn.MailFrom, &spf.Options{Records: &ev.e.spfRecords})
+			})
+		}
+		if v.From.Domain != "" {
+			checks.Go(ev.res, func(r resolver.Resolver) { ev.fromExists = sender.Check(ctx, r, v.From.Domain) })
+		}
+		if ev.mailFromDom != "" && ev.mailFromDom != v.From.Domain {
+			checks.Go(ev.res, func(r resolver.Resolver) { ev.mfExists = sender.Check(ctx, r, ev.mailFromDom) })
+		}
 	}
 	var disc dmarc.Discovery
 	if v.From.Domain != "" {
 		checks.Go(ev.res, func(r resolver.Resolver) { disc = dmarc.Lookup(ctx, r, v.From.Domain) })
-		checks.Go(ev.res, func(r resolver.Resolver) { ev.fromExists = sender.Check(ctx, r, v.From.Domain) })
 	}
-	if ev.mailFromDom != "" && ev.mailFromDom != v.From.Domain {
-		checks.Go(ev.res, func(r resolver.Resolver) { ev.mfExists = sender.Check(ctx, r, ev.mailFromDom) })
-	}
-	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptExists = sender.Recipients(ctx, r, h, 0) })
+	// The envelope recipients' own domains are the receiver's: not asked.
+	checks.Go(ev.res, func(r resolver.Resolver) { ev.rcptExists = sender.RecipientsExcept(ctx, r, h, 0, conn.RcptTo) })
 
 	var dv *dkim.Verifier
 	var av *arc.Verifier
@@ -331,6 +349,12 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	checks.Wait()
 	if ev.bodyErr != nil {
 		return fmt.Errorf("trust: reading message body: %w", ev.bodyErr)
+	}
+	if cached == nil && ev.e.conns != nil && ctx.Err() == nil {
+		if exp, ok := memoExpiry(ctx, ev.res, start); ok {
+			ev.e.conns.put(connKey, &connResults{expires: exp, ptr: v.PTR, helo: v.HELO, spf: v.SPF,
+				fromExists: ev.fromExists, mfExists: ev.mfExists}, start)
+		}
 	}
 
 	// 5. DMARC alignment from the results (RFC 7489 §3.1, §6.6.2).
@@ -414,7 +438,8 @@ func (e *Evaluator) release(br *bufio.Reader) {
 }
 
 // feedBody streams the rest of br to the body hashers of the verifiers and
-// to the scanner, straight from br's buffer: no second buffer, no copy. It
+// to the scanner, straight from br's buffer: no second buffer, no copy,
+// and one pass over the lines of each chunk for both (WriteScan). It
 // stops after max octets, cutting the hashers with dkim.ErrBodyLimit and
 // reporting over, and when ctx ends, checked per chunk, cutting them with
 // dkim.ErrBodyUnread: the deadline covers the body too.
@@ -438,8 +463,7 @@ func feedBody(ctx context.Context, br *bufio.Reader, bodies *dkim.BodyHashers, s
 			p = p[:left]
 			over = true
 		}
-		_, _ = bodies.Write(p)
-		_, _ = scan.Write(p)
+		bodies.WriteScan(p, scan)
 		_, _ = br.Discard(len(p))
 		n += int64(len(p))
 		if over {

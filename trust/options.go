@@ -219,4 +219,13 @@ type Options struct {
 	Limits Limits
 	// Logger receives debug records of each evaluation. Nil discards.
 	Logger *slog.Logger
+	// ConnCache bounds the connection results kept across messages, in
+	// entries: PTR, HELO, SPF and the existence of the From and MAIL FROM
+	// domains, per (IP, HELO, MAIL FROM, From domain), each until the
+	// smallest TTL of the answers of the evaluation that computed it (at
+	// most five minutes), and never when a question of it failed. The
+	// same sender sends many messages. Zero keeps none. Use it only when
+	// Resolver is one view of DNS for every message (a cache over real
+	// DNS), not one that changes per message (a replayed case's zone).
+	ConnCache int
 }

@@ -128,7 +128,7 @@ func (ev *evaluation) scoreAuth() {
 
 	dkimPass, dkimFail := false, false
 	for _, d := range v.DKIM {
-		detail := fmt.Sprintf("d=%s s=%s: %s", d.Domain, d.Selector, d.Reason)
+		detail := "d=" + d.Domain + " s=" + d.Selector + ": " + d.Reason
 		switch d.Status {
 		case dkim.StatusPass:
 			if d.FromSigned {
@@ -351,7 +351,7 @@ func (ev *evaluation) scoreForwarding(rescued bool) {
 func (ev *evaluation) total() {
 	v, e := ev.v, ev.e
 	byCode := map[Code]int{}
-	var out []Reason
+	out := make([]Reason, 0, len(ev.reasons))
 	for _, r := range ev.reasons {
 		if i, ok := byCode[r.Code]; ok {
 			if r.Detail != "" && !strings.Contains(out[i].Detail, r.Detail) {
@@ -403,14 +403,20 @@ func (ev *evaluation) total() {
 }
 
 func spfDetail(s spf.Result) string {
-	d := fmt.Sprintf("%s %s", s.Identity, s.Domain)
+	var b strings.Builder // one allocation for the whole detail
+	b.Grow(len(s.Identity) + len(s.Domain) + len(s.Mechanism) + len(s.Reason) + 12)
+	b.WriteString(string(s.Identity))
+	b.WriteByte(' ')
+	b.WriteString(s.Domain)
 	if s.Mechanism != "" {
-		d += " matched " + s.Mechanism
+		b.WriteString(" matched ")
+		b.WriteString(s.Mechanism)
 	}
 	if s.Reason != "" {
-		d += ": " + s.Reason
+		b.WriteString(": ")
+		b.WriteString(s.Reason)
 	}
-	return d
+	return b.String()
 }
 
 func dmarcDetail(d dmarc.Result, spfDomain string) string {

@@ -1,7 +1,9 @@
 package trust
 
 import (
-	"sort"
+	"cmp"
+	"slices"
+	"strings"
 
 	"github.com/mailtrust/mailtrust/message"
 )
@@ -385,12 +387,11 @@ func defaultCaps() map[Group]float64 {
 
 // sortReasons orders reasons by descending absolute weight, then code.
 func sortReasons(r []Reason) {
-	sort.SliceStable(r, func(i, j int) bool {
-		ai, aj := abs(r[i].Weight), abs(r[j].Weight)
-		if ai != aj {
-			return ai > aj
+	slices.SortStableFunc(r, func(a, b Reason) int {
+		if aa, ab := abs(a.Weight), abs(b.Weight); aa != ab {
+			return cmp.Compare(ab, aa)
 		}
-		return r[i].Code < r[j].Code
+		return strings.Compare(string(a.Code), string(b.Code))
 	})
 }
 

@@ -11,20 +11,35 @@ import "strings"
 // reason= value: controls and non-ASCII octets become '?', a double quote a
 // single one, a backslash a slash, a semicolon a comma.
 func Reason(s string) string {
-	b := []byte(strings.ReplaceAll(s, "§", "section "))
-	for i, c := range b {
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		c := s[i]
+		clean = c >= ' ' && c <= '~' && c != '"' && c != '\\' && c != ';'
+	}
+	if clean {
+		return s // the usual case: nothing to rewrite, nothing to allocate
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
+		case strings.HasPrefix(s[i:], "§"):
+			b.WriteString("section ")
+			i += len("§") - 1
 		case c < ' ' || c > '~':
-			b[i] = '?'
+			b.WriteByte('?')
 		case c == '"':
-			b[i] = '\''
+			b.WriteByte('\'')
 		case c == '\\':
-			b[i] = '/'
+			b.WriteByte('/')
 		case c == ';':
-			b[i] = ','
+			b.WriteByte(',')
+		default:
+			b.WriteByte(c)
 		}
 	}
-	return string(b)
+	return b.String()
 }
 
 // TemporaryReason is the reason= written for every temperror result. The

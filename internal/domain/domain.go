@@ -110,8 +110,7 @@ func Valid(name string) error {
 	if len(n) > 253 {
 		return fmt.Errorf("%w: longer than 253 octets", ErrInvalid)
 	}
-	labels := strings.Split(n, ".")
-	for _, l := range labels {
+	for l := range strings.SplitSeq(n, ".") {
 		if l == "" {
 			return fmt.Errorf("%w: empty label in %q", ErrInvalid, name)
 		}
@@ -133,7 +132,7 @@ func Valid(name string) error {
 			}
 		}
 	}
-	tld := labels[len(labels)-1]
+	tld := n[strings.LastIndexByte(n, '.')+1:]
 	if strings.Trim(tld, "0123456789") == "" {
 		return fmt.Errorf("%w: all-numeric top-level label in %q", ErrInvalid, name)
 	}

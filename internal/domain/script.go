@@ -40,7 +40,10 @@ var allowedMixes = [][]string{
 // them), but names below a registered domain are free. A-labels are
 // decoded first; a label that cannot be decoded is not judged here.
 func MixedScript(name string) (label string, mix []string, ok bool) {
-	for _, l := range strings.Split(Normalize(name), ".") {
+	if isASCII(name) && !containsFold(name, "xn--") {
+		return "", nil, false // ASCII letters are all Latin, and no A-label hides others
+	}
+	for l := range strings.SplitSeq(Normalize(name), ".") {
 		u := l
 		if strings.HasPrefix(l, "xn--") {
 			var err error
@@ -102,6 +105,25 @@ func allowedMix(m []string) bool {
 			}
 		}
 		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFold reports whether s holds sub, ASCII case ignored.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}
