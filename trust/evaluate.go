@@ -276,8 +276,8 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// twice).
 	var checks resolver.Tasks
 	start := time.Now()
-	connKey := connKey{ip: conn.IP, helo: conn.HELO, mailFrom: conn.MailFrom, fromDomain: v.From.Domain, unknown: conn.Missing()}
-	cached := ev.e.conns.get(connKey, start)
+	ck := connKey{ip: conn.IP, helo: conn.HELO, mailFrom: conn.MailFrom, fromDomain: v.From.Domain, unknown: conn.Missing()}
+	cached := ev.e.conns.get(ck, start)
 	if cached != nil {
 		// The same connection facts, answered by DNS not long ago.
 		v.PTR, v.HELO, v.SPF = cached.ptr, cached.helo, cached.spf
@@ -352,7 +352,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	}
 	if cached == nil && ev.e.conns != nil && ctx.Err() == nil {
 		if exp, ok := memoExpiry(ctx, ev.res, start); ok {
-			ev.e.conns.put(connKey, &connResults{expires: exp, ptr: v.PTR, helo: v.HELO, spf: v.SPF,
+			ev.e.conns.put(ck, &connResults{expires: exp, ptr: v.PTR, helo: v.HELO, spf: v.SPF,
 				fromExists: ev.fromExists, mfExists: ev.mfExists}, start)
 		}
 	}
