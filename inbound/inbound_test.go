@@ -138,3 +138,27 @@ func TestPrepend(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideBestLevel: an incomplete verdict is refused only when even its
+// best outcome is a refused level.
+func TestDecideBestLevel(t *testing.T) {
+	for _, c := range []struct {
+		best   trust.Level
+		policy Policy
+		code   int
+	}{
+		{trust.Untrusted, Policy{Reject: trust.Untrusted}, 550},
+		{trust.Untrusted, Policy{Reject: trust.Untrusted, TempfailIncomplete: true}, 550},
+		{trust.Suspicious, Policy{Reject: trust.Untrusted}, 250},
+		{trust.Suspicious, Policy{Reject: trust.Untrusted, TempfailIncomplete: true}, 451},
+		{trust.Suspicious, Policy{Reject: trust.Suspicious}, 550},
+		{trust.Trusted, Policy{Reject: trust.Suspicious}, 250},
+		{"", Policy{Reject: trust.Untrusted, TempfailIncomplete: true}, 451},
+	} {
+		v := verdict(trust.Untrusted, true)
+		v.BestLevel = c.best
+		if got := c.policy.Decide(v); got.Code != c.code {
+			t.Errorf("best %q, policy %+v: reply %v, want %d", c.best, c.policy, got, c.code)
+		}
+	}
+}

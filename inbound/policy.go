@@ -59,11 +59,16 @@ type Policy struct {
 // TopReasons is how many reason codes a refusal names.
 const TopReasons = 3
 
-// Decide returns the reply for v. An incomplete verdict is never refused:
-// what the failed lookup would have said is unknown, so the message is
-// deferred (TempfailIncomplete) or accepted, as RFC 7489 §6.6.3 and RFC
-// 7208 §2.6.6 ask of a temporary error.
+// Decide returns the reply for v. An incomplete verdict is refused only
+// when its BestLevel is refused: whatever the failed lookups would have
+// said, it could not have been accepted, so a sender cannot escape refusal
+// by making its own DNS fail. Otherwise what they would have said is
+// unknown, and the message is deferred (TempfailIncomplete) or accepted, as
+// RFC 7489 §6.6.3 and RFC 7208 §2.6.6 ask of a temporary error.
 func (p Policy) Decide(v *trust.Verdict) Reply {
+	if v.Incomplete && p.refuses(v.BestLevel) {
+		return Reply{Reject, 550, "5.7.1", fmt.Sprintf("message refused: %s sender (%s)", v.BestLevel, strings.Join(Codes(v, TopReasons, true), ", "))}
+	}
 	if v.Incomplete {
 		if p.TempfailIncomplete {
 			// RFC 3463 X.7.0: other security status; RFC 7372 has no code

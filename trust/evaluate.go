@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +48,9 @@ type evaluation struct {
 	forged       []string
 	// capIncomplete holds an incomplete verdict at neutral (see score).
 	capIncomplete bool
+	// openWeight is what the results left open by temporary failures
+	// could still take off the score (see open).
+	openWeight float64
 	// notMessage: the input is not a message; NotAMessage is the reason.
 	notMessage bool
 	// boundary is the index in header.Fields of the receiver's boundary
@@ -281,7 +285,9 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	}
 	v.AuthenticationResults = ev.authResults()
 	if ctx.Err() != nil {
-		v.Incomplete = true
+		// What the unfinished checks would have said is anyone's guess.
+		ev.open()
+		ev.openWeight = math.Inf(1)
 		ev.add(Deadline, "evaluation deadline reached: "+ctx.Err().Error())
 	}
 	return nil

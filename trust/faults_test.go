@@ -475,3 +475,63 @@ func TestTemporaryFailureDetail(t *testing.T) {
 	require.Contains(t, log.String(), "code=dkim.temperror")
 	require.Contains(t, log.String(), "SERVFAIL", "the log keeps the resolver's detail")
 }
+
+// TestBestLevel: a temporary failure leaves the verdict incomplete, and
+// BestLevel bounds what the open results could still make of it. A spoof
+// of a p=reject domain cannot escape refusal by making its own DNS fail (a
+// Cc domain, its PTR, its HELO): DMARC failed for good, and no answer of
+// those lookups could save it. When the open result could turn the
+// verdict (the DMARC policy, the DKIM key of an aligned signature), it is
+// not bounded that way.
+func TestBestLevel(t *testing.T) {
+	spoof, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "spoof-dmarc-fail.eml"))
+	require.NoError(t, err)
+	legit, err := os.ReadFile(filepath.Join(corpusDir, "msgs", "legit-rsa.eml"))
+	require.NoError(t, err)
+	spoofConn := trust.Conn{IP: netip.MustParseAddr("203.0.113.66"), HELO: "mail.example.com", MailFrom: "billing@example.com",
+		RcptTo: []string{"support@helpdesk.example"}, Time: receipt}
+	withCc := append([]byte("Cc: boss@busy.example\r\n"), spoof...)
+	rows := []struct {
+		name      string
+		msg       []byte
+		conn      trust.Conn
+		servfail  string
+		level     trust.Level
+		bestLevel trust.Level
+	}{
+		{"spoof, Cc domain fails", withCc, spoofConn, "busy.example.", trust.Untrusted, trust.Untrusted},
+		{"spoof, PTR fails", spoof, spoofConn, "66.113.0.203.in-addr.arpa.", trust.Untrusted, trust.Untrusted},
+		{"legit, DMARC policy fails", legit, faultLegit, "_dmarc.example.com.", trust.Neutral, trust.Trusted},
+		{"legit, DKIM key fails, aligned SPF passes", legit, faultLegit, "sel1._domainkey.example.com.", trust.Trusted, trust.Trusted},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			t.Parallel()
+			z := resolver.NewZone()
+			for _, rr := range corpusRRs(t) {
+				z.Add(dns.Copy(rr))
+			}
+			srv := resolvertest.Start(t, z)
+			srv.Servfail(row.servfail)
+			opts := trust.Options{Resolver: &resolver.Client{Servers: []string{srv.Addr()}, Timeout: 250 * time.Millisecond, Retries: 1}}
+			v, err := trust.New(&opts).Evaluate(context.Background(), row.conn, bytes.NewReader(row.msg))
+			require.NoError(t, err)
+			require.True(t, v.Incomplete, "%v", reasonCodes(v))
+			assert.Equal(t, row.level, v.Level, "%.2f %v", v.Score, reasonCodes(v))
+			assert.Equal(t, row.bestLevel, v.BestLevel, "%.2f %v", v.Score, reasonCodes(v))
+			line, err := v.JSONLine("x")
+			require.NoError(t, err)
+			assert.Contains(t, string(line), `"best_level":"`+string(row.bestLevel)+`"`)
+		})
+	}
+	t.Run("complete", func(t *testing.T) {
+		z := resolver.NewZone()
+		for _, rr := range corpusRRs(t) {
+			z.Add(dns.Copy(rr))
+		}
+		v, err := trust.New(&trust.Options{Resolver: z}).Evaluate(context.Background(), spoofConn, bytes.NewReader(spoof))
+		require.NoError(t, err)
+		require.False(t, v.Incomplete)
+		assert.Equal(t, v.Level, v.BestLevel)
+	})
+}

@@ -3,6 +3,7 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/mailtrust/mailtrust/arc"
@@ -54,13 +55,13 @@ func (ev *evaluation) score() {
 	case sender.StatusNXDomain:
 		ev.add(FromNXDomain, "From domain "+v.From.Domain+" does not exist")
 	case sender.StatusTemperror:
-		v.Incomplete = true
+		ev.open() // it exists at best: nothing the score could lose
 	}
 	switch ev.mfExists.Status {
 	case sender.StatusNXDomain:
 		ev.add(MailFromNXDomain, "MAIL FROM domain "+ev.mailFromDom+" does not exist")
 	case sender.StatusTemperror:
-		v.Incomplete = true
+		ev.open()
 	}
 	var missing []string
 	for _, r := range ev.rcptExists {
@@ -68,7 +69,7 @@ func (ev *evaluation) score() {
 		case sender.StatusNXDomain:
 			missing = append(missing, r.Domain)
 		case sender.StatusTemperror:
-			v.Incomplete = true
+			ev.open()
 		}
 	}
 	if len(missing) > 0 {
@@ -120,7 +121,7 @@ func (ev *evaluation) scoreAuth() {
 	case spf.StatusNone:
 		ev.add(SPFNone, spfDetail(s))
 	case spf.StatusTemperror:
-		v.Incomplete = true
+		ev.open(append([]Code{SPFPass}, ev.noPolicyAlignment()...)...)
 		ev.add(SPFTempError, spfDetail(s))
 	case spf.StatusPermerror:
 		ev.add(SPFPermError, spfDetail(s))
@@ -154,7 +155,7 @@ func (ev *evaluation) scoreAuth() {
 		case dkim.StatusPolicy:
 			ev.add(DKIMPolicy, detail)
 		case dkim.StatusTemperror:
-			v.Incomplete = true
+			ev.open(append([]Code{DKIMPass}, ev.noPolicyAlignment()...)...)
 			ev.add(DKIMTempError, detail)
 		case dkim.StatusNeutral:
 			if errors.Is(d.Err, dkim.ErrNotVerified) {
@@ -175,7 +176,7 @@ func (ev *evaluation) scoreAuth() {
 		if f := ev.pendingForwarder(); f != "" {
 			// The trusted forwarder's chain could not be checked: it might
 			// carry a pass, so the failure is undecided, not counted.
-			v.Incomplete = true
+			ev.open(DMARCPass, ARCTrusted)
 			ev.add(DMARCTempError, fmt.Sprintf("DMARC fail at this hop, but the ARC chain of trusted forwarder %s could not be checked: %s", f, v.ARC.Reason))
 			break
 		}
@@ -192,7 +193,7 @@ func (ev *evaluation) scoreAuth() {
 			ev.add(FromUnaligned, "nothing authenticates "+v.From.Domain)
 		}
 	case dmarc.StatusTemperror:
-		v.Incomplete = true
+		ev.open(DMARCPass)
 		ev.add(DMARCTempError, d.Reason)
 	case dmarc.StatusPermerror:
 		ev.add(DMARCPermError, d.Reason)
@@ -258,7 +259,7 @@ func (ev *evaluation) scoreConnection() {
 	case ptr.StatusNone:
 		ev.add(PTRNone, p.Reason)
 	case ptr.StatusTemperror:
-		v.Incomplete = true
+		ev.open(PTRPass, PTRRelated)
 		ev.add(PTRTempError, p.Reason)
 	}
 	if p.Generic {
@@ -275,7 +276,7 @@ func (ev *evaluation) scoreConnection() {
 	case helo.StatusNone:
 		ev.add(HELONone, hl.Reason)
 	case helo.StatusTemperror:
-		v.Incomplete = true
+		ev.open(HELOPass, HELOMX)
 		ev.add(HELOTempError, hl.Reason)
 	}
 	if hl.OtherOrg {
@@ -318,7 +319,7 @@ func (ev *evaluation) scoreForwarding(rescued bool) {
 		}
 	case arc.Fail:
 		if a.Temporary {
-			v.Incomplete = true
+			ev.open(ARCTrusted)
 			ev.add(ARCTempError, a.Reason)
 		} else {
 			ev.add(ARCFail, fmt.Sprintf("i=%d: %s", a.FailedInstance, a.Reason))
@@ -385,16 +386,10 @@ func (ev *evaluation) total() {
 	sortReasons(out)
 	v.Reasons = out
 	v.Score = round2(score)
-	t := e.thresholds
-	switch {
-	case v.Score >= t.Untrusted:
-		v.Level = Untrusted
-	case v.Score >= t.Suspicious:
-		v.Level = Suspicious
-	case v.Score <= t.Trusted:
-		v.Level = Trusted
-	default:
-		v.Level = Neutral
+	v.Level = e.thresholds.level(v.Score)
+	v.BestLevel = v.Level
+	if v.Incomplete {
+		v.BestLevel = e.thresholds.level(v.Score - ev.openWeight)
 	}
 	if ev.capIncomplete && v.Level == Trusted {
 		v.Level = Neutral
@@ -427,4 +422,39 @@ func dmarcDetail(d dmarc.Result, spfDomain string) string {
 		return "aligned SPF " + spfDomain
 	}
 	return d.Reason
+}
+
+// open marks the verdict incomplete: a temporary failure left a weighed
+// result open. best are the signals that result could still give, or
+// take away, at its most favourable outcome; their weights are what the
+// score could still lose, so that Verdict.BestLevel bounds the level a
+// second evaluation could reach.
+func (ev *evaluation) open(best ...Code) {
+	ev.v.Incomplete = true
+	for _, c := range best {
+		ev.openWeight += math.Abs(ev.e.weights[c])
+	}
+}
+
+// noPolicyAlignment is what an open SPF or DKIM result could still change
+// when the From domain publishes no DMARC policy: an aligned pass
+// (auth.aligned-pass) in place of auth.from-unaligned.
+func (ev *evaluation) noPolicyAlignment() []Code {
+	if ev.v.DMARC.Status != dmarc.StatusNone || ev.v.From.Domain == "" {
+		return nil
+	}
+	return []Code{AlignedPass, FromUnaligned}
+}
+
+// level maps a score to a level.
+func (t Thresholds) level(score float64) Level {
+	switch {
+	case score >= t.Untrusted:
+		return Untrusted
+	case score >= t.Suspicious:
+		return Suspicious
+	case score <= t.Trusted:
+		return Trusted
+	}
+	return Neutral
 }

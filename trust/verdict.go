@@ -30,6 +30,13 @@ type Verdict struct {
 	// reject it. For an authenticated client, SPF, DKIM, DMARC, PTR and
 	// HELO are not weighed, so their temporary failures do not count.
 	Incomplete bool
+	// BestLevel is the level the verdict would still have if every result
+	// left open came out at its most favourable: Level for a complete
+	// verdict, Trusted when the deadline cut checks short. A receiver may
+	// refuse an incomplete verdict whose BestLevel it would refuse: no
+	// answer of the failed lookups could save it (a sender cannot escape
+	// refusal by failing its own DNS, say for a Cc domain).
+	BestLevel Level
 	// Reasons are sorted by descending absolute weight.
 	Reasons []Reason
 

@@ -112,6 +112,7 @@ type jsonVerdict struct {
 	Verdict               Level         `json:"verdict"`
 	Score                 float64       `json:"score"`
 	Incomplete            bool          `json:"incomplete"`
+	BestLevel             Level         `json:"best_level,omitempty"` // incomplete verdicts only
 	From                  string        `json:"from,omitempty"`
 	SPF                   jsonSPF       `json:"spf"`
 	DKIM                  []jsonDKIM    `json:"dkim"`
@@ -172,6 +173,9 @@ func (v *Verdict) view(id string) jsonVerdict {
 		Disposition:           string(v.Disposition),
 		Reasons:               v.Reasons,
 		AuthenticationResults: v.AuthenticationResults,
+	}
+	if v.Incomplete {
+		j.BestLevel = v.BestLevel
 	}
 	if j.PTR.Names == nil {
 		j.PTR.Names = []string{}
