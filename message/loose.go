@@ -32,9 +32,10 @@ func LocalOf(addr string) string {
 	return ""
 }
 
-// FoldAddress returns addr with its domain lower-cased: RFC 5321 §2.4 lets
-// only the domain be compared case-insensitively, but receivers compare
-// local parts case-insensitively too in practice, so both are folded.
+// FoldAddress returns addr lower-cased, local part and domain: RFC 5321
+// §2.4 lets only the domain be compared case-insensitively, but receivers
+// compare local parts case-insensitively too in practice, so both are
+// folded.
 func FoldAddress(addr string) string {
 	addr = strings.Trim(strings.TrimSpace(addr), "<>")
 	return strings.ToLower(addr)

@@ -154,7 +154,10 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	cached := ev.e.conns.get(ck, start)
 	if cached != nil {
 		// The same connection facts, answered by DNS not long ago.
+		// Copies: a caller may change its verdict's slices.
 		v.PTR, v.HELO, v.SPF = cached.ptr, cached.helo, cached.spf
+		v.PTR.Names, v.PTR.Confirmed = slices.Clone(v.PTR.Names), slices.Clone(v.PTR.Confirmed)
+		v.HELO.Addrs, v.SPF.Path = slices.Clone(v.HELO.Addrs), slices.Clone(v.SPF.Path)
 		ev.fromExists, ev.mfExists = cached.fromExists, cached.mfExists
 	} else {
 		senders := uniq(ev.mailFromDom, v.From.Domain)
