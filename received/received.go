@@ -317,13 +317,22 @@ func mayBeForged(words []string) bool {
 		strings.EqualFold(words[1], "be") && strings.HasPrefix(strings.ToLower(words[2]), "forged)")
 }
 
-// ptrName returns w as a host name when it is one: not "unknown", not an
-// address, not a literal.
+// ptrName returns the host name of a TCP-info word, after Sendmail's
+// "ident@", when it is one (HostName).
 func ptrName(w string) string {
-	w = strings.TrimSuffix(w, ".")
 	if i := strings.LastIndexByte(w, '@'); i >= 0 { // Sendmail "(ident@ptr [ip])"
 		w = w[i+1:]
 	}
+	return HostName(w)
+}
+
+// HostName returns the word w of a Received field (a from-clause domain, a
+// by-clause host, a TCP-info name) as a host name, ASCII letters
+// lower-cased and without the final dot, when it is one: not "unknown",
+// not an address or address literal, of two labels at least. Otherwise it
+// returns "". It does not check the name's syntax further.
+func HostName(w string) string {
+	w = strings.TrimSuffix(w, ".")
 	if w == "" || strings.EqualFold(w, "unknown") || strings.ContainsAny(w, "[]=:") || !strings.Contains(w, ".") {
 		return ""
 	}

@@ -260,3 +260,22 @@ func TestFromHeader(t *testing.T) {
 	}
 	assert.Equal(t, -1, FromHeader(hdr(append(many, edge)...), rcv).Boundary, "bounded")
 }
+
+func TestHostName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"MX.Example.ORG.", "mx.example.org"},
+		{"mail.example.org", "mail.example.org"},
+		{"unknown", ""},
+		{"localhost", ""},
+		{"[192.0.2.1]", ""},
+		{"192.0.2.1", ""},
+		{"2001:db8::1", ""},
+		{"[IPv6:2001:db8::1]", ""},
+		{"port=25", ""},
+		{"", ""},
+		{".", ""},
+		{"Caf\xe9.Example", "caf\xe9.example"},
+	} {
+		assert.Equal(t, tt.want, HostName(tt.in), tt.in)
+	}
+}
