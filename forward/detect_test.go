@@ -6,8 +6,8 @@ import (
 
 	"github.com/mailtrust/mailtrust/internal/testmail"
 	"github.com/mailtrust/mailtrust/message"
+	"github.com/mailtrust/mailtrust/received"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // aliasHop is the Received field an alias host writes: it got the message
@@ -224,11 +224,33 @@ func TestParseReceived(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, parseReceived(tt.in), tt.in)
 	}
-	// Bounded: hundreds of fields, each huge, are read in part.
-	var b strings.Builder
-	for i := 0; i < 200; i++ {
-		b.WriteString("Received: by h" + strings.Repeat("x", 3000) + ".example; date\n")
+}
+
+// TestReceivedHopsBounds: the hops are read within the trace parser's
+// bounds (received.MaxFields fields of received.MaxFieldBytes each), the
+// same as the boundary search reads.
+func TestReceivedHopsBounds(t *testing.T) {
+	relay := "Received: from a.relay.example by b.relay.example with ESMTP; Thu, 15 Jan 2026 09:00:00 +0000\n"
+	// The for-clause after a long TLS comment, past 2048 bytes but within MaxFieldBytes.
+	long := "Received: from mail.origin.example (mail.origin.example [192.0.2.10]) (" + strings.Repeat("x", 2100) +
+		") by mx.receiver.example with ESMTPS id abc for <bob@receiver.example>; Thu, 15 Jan 2026 09:00:05 +0000\n"
+	huge := "Received: by h" + strings.Repeat("x", 3000) + ".example; date\n"
+	tests := []struct {
+		name     string
+		fields   string
+		hops     int
+		lastRcpt string
+	}{
+		{"40 fields all read", strings.Repeat(relay, 39) + long, 40, "bob@receiver.example"},
+		{"long field read to MaxFieldBytes", long, 1, "bob@receiver.example"},
+		{"hundreds of huge fields bounded", strings.Repeat(huge, 200), received.MaxFields, ""},
+		{"no fields", "", 0, ""},
 	}
-	h, _ := testmail.Split(t, testmail.CRLF(b.String()+testmail.PersonMessage))
-	require.Len(t, receivedHops(h), maxReceived)
+	for _, tt := range tests {
+		h, _ := testmail.Split(t, testmail.CRLF(tt.fields+"From: alice@origin.example\nTo: bob@receiver.example\nSubject: x\n\nbody\n"))
+		hops := receivedHops(h)
+		if assert.Len(t, hops, tt.hops, tt.name) && tt.hops > 0 {
+			assert.Equal(t, tt.lastRcpt, hops[len(hops)-1].rcpt, tt.name)
+		}
+	}
 }

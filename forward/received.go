@@ -1,19 +1,9 @@
 package forward
 
 import (
-	"net/netip"
-	"strings"
-
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/received"
 	"github.com/mailtrust/mailtrust/resolver"
-)
-
-// Bounds on the Received fields read: a message may carry hundreds, made
-// up by its sender.
-const (
-	maxReceived      = 30
-	maxReceivedBytes = 2048
 )
 
 // receivedHop is what one Received field (RFC 5321 §4.4) says.
@@ -23,19 +13,17 @@ type receivedHop struct {
 	rcpt string // the "for" address, if any
 }
 
-// receivedHops parses the Received fields of h, top (newest) first,
-// bounded by maxReceived fields of maxReceivedBytes each.
+// receivedHops parses the Received fields of h, top (newest) first, within
+// the trace parser's bounds: received.MaxFields fields, each read up to
+// received.MaxFieldBytes (a message may carry hundreds, made up by its
+// sender).
 func receivedHops(h *message.Header) []receivedHop {
 	var out []receivedHop
 	for _, f := range h.Get("received") {
-		if len(out) >= maxReceived {
+		if len(out) >= received.MaxFields {
 			break
 		}
-		v := f.Unfolded()
-		if len(v) > maxReceivedBytes {
-			v = v[:maxReceivedBytes]
-		}
-		out = append(out, parseReceived(v))
+		out = append(out, parseReceived(f.Unfolded()))
 	}
 	return out
 }
@@ -48,18 +36,12 @@ func parseReceived(v string) receivedHop {
 	return receivedHop{from: hostName(f.From.HELO), by: hostName(f.By), rcpt: f.For}
 }
 
-// hostName returns w lower-cased when it is a usable host name: not an
-// address literal or bare IP, with at least two labels.
+// hostName is received.HostName, kept only when it is a name the DNS can
+// be asked about: the organization of a hop is read from it.
 func hostName(w string) string {
-	w = strings.ToLower(strings.TrimSuffix(strings.Trim(w, "<>[];,"), "."))
-	if w == "" || !strings.Contains(w, ".") {
+	n := received.HostName(w)
+	if n == "" || resolver.CheckName(n) != nil {
 		return ""
 	}
-	if _, err := netip.ParseAddr(w); err == nil {
-		return ""
-	}
-	if resolver.CheckName(w) != nil {
-		return ""
-	}
-	return w
+	return n
 }

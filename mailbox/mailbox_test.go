@@ -52,6 +52,8 @@ func TestMbox(t *testing.T) {
 		{"blank lines kept inside", "From a@example.org Thu Jan 15 10:00:00 2026\nS: 1\n\n\n\nx\n\n\n",
 			[]string{"S: 1\n\n\n\nx\n\n"}},
 		{"no final newline", "From a Thu Jan 15 10:00:00 2026\nS: 1\n\nx", []string{"S: 1\n\nx"}},
+		{"obsolete From field after a blank line", "From a@example.org Thu Jan 15 10:00:00 2026\nS: 1\n\nx\n\nFrom : b@example.org\nS: 2\n",
+			[]string{"S: 1\n\nx\n\nFrom : b@example.org\nS: 2\n"}},
 		{"empty file", "", nil},
 	}
 	for _, tt := range tests {
@@ -61,8 +63,15 @@ func TestMbox(t *testing.T) {
 			assert.Equal(t, "box#"+string(rune('1'+i)), id, tt.name)
 		}
 	}
-	_, err := NewMbox(strings.NewReader("Subject: no separator\n\n"), "x").Next()
-	assert.ErrorIs(t, err, ErrNotMbox)
+	for _, in := range []string{
+		"Subject: no separator\n\n",
+		"From : a@example.org\nSubject: x\n\nbody\n", // the obsolete-syntax From field
+		"From\t: a@example.org\n\n",
+		" From a@example.org Thu Jan 15 10:00:00 2026\nS: 1\n\n",
+	} {
+		_, err := NewMbox(strings.NewReader(in), "x").Next()
+		assert.ErrorIs(t, err, ErrNotMbox, "%q", in)
+	}
 }
 
 func TestMboxSkipsUnreadAndLongLines(t *testing.T) {

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+
+	"github.com/mailtrust/mailtrust/message"
 )
 
 // Message is one message of a store.
@@ -54,13 +56,14 @@ func (e *MessageError) Error() string { return fmt.Sprintf("mailbox: %s: %v", e.
 func (e *MessageError) Unwrap() error { return e.Err }
 
 // fromLine is the mbox separator (RFC 4155): "From " sender asctime-date.
-// A line starting "From " counts as one only after an empty line, or when
-// it has this form: a body line that begins "From " and was not escaped
-// by an mboxo writer rarely has a date after an address.
+// Inside the file a line that message.IsMboxFrom calls a separator counts
+// as one only after an empty line, or when it has this form: a body line
+// that begins "From " and was not escaped by an mboxo writer rarely has a
+// date after an address.
 var fromLine = regexp.MustCompile(`^From \S+\s+(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9]\d [0-9:]+ `)
 
 // Mbox reads an mbox (RFC 4155): messages each introduced by a "From "
-// line. A body line ">From ", ">>From ", ... loses one ">" (mboxrd, which
+// line (message.IsMboxFrom). A body line ">From ", ">>From ", ... loses one ">" (mboxrd, which
 // reads mboxo correctly wherever mboxo could be read at all). The empty
 // line that ends each message in the file is the format's, not the
 // message's, and is dropped.
@@ -107,7 +110,8 @@ func (m *Mbox) Close() error {
 	return nil
 }
 
-// ErrNotMbox is returned when the input does not begin with a "From " line.
+// ErrNotMbox is returned when the input does not begin with a "From "
+// line (message.IsMboxFrom): "From :" is a header field, not a separator.
 var ErrNotMbox = errors.New("mailbox: not an mbox: no \"From \" line at the start")
 
 // Next returns the next message; the previous one is skipped if unread.
@@ -124,7 +128,7 @@ func (m *Mbox) Next() (Message, error) {
 	if !m.started {
 		m.started = true
 		line, err := m.br.ReadSlice('\n')
-		if !bytes.HasPrefix(line, []byte("From ")) {
+		if !message.IsMboxFrom(line) {
 			if err != nil && len(line) == 0 {
 				return Message{}, io.EOF // an empty file holds no messages
 			}
@@ -181,7 +185,7 @@ func (mm *mboxMessage) fill() {
 		mm.blank = nil // the final empty line is the format's
 		return
 	}
-	if start && bytes.HasPrefix(line, []byte("From ")) && (mm.blank != nil || fromLine.Match(line)) {
+	if start && message.IsMboxFrom(line) && (mm.blank != nil || fromLine.Match(line)) {
 		for errors.Is(err, bufio.ErrBufferFull) {
 			_, err = m.br.ReadSlice('\n')
 		}

@@ -413,30 +413,60 @@ func readLine(r *bufio.Reader, buf []byte, max int) ([]byte, error) {
 	}
 }
 
-// skipMboxFrom consumes a leading mbox "From " line.
-func skipMboxFrom(r *bufio.Reader, max int) error {
-	b, _ := r.Peek(5)
-	if string(b) != "From " {
-		return nil
-	}
-	// "From" WSP* ":" is a field in obsolete syntax, not a separator.
-	for i := 5; ; i++ {
-		b, err := r.Peek(i + 1)
-		if err != nil || len(b) <= i {
-			return nil // too far to see: left to the field reader
+// IsMboxFrom reports whether line, a whole line or the start of one, is
+// an mbox separator line (RFC 4155: "From " sender date) rather than a
+// header field: it begins "From " and is not "From" WSP* ":", the
+// obsolete-syntax From field of RFC 5322 §4.5.3. A start of a line that is
+// "From" and WSP to its end is not one: what follows could be the colon.
+// ReadHeader, package mailbox and the mailtrust command all judge the
+// line by it, so that none drops a field another reads.
+func IsMboxFrom(line []byte) bool { return mboxFrom(line) == 1 }
+
+// mboxFrom is IsMboxFrom on a prefix of a line: 1 for a separator, -1 for
+// none, 0 when the prefix ends before the answer is known.
+func mboxFrom(b []byte) int {
+	const from = "From "
+	if len(b) < len(from) {
+		if strings.HasPrefix(from, string(b)) {
+			return 0
 		}
-		if b[i] == ':' {
+		return -1
+	}
+	if string(b[:len(from)]) != from {
+		return -1
+	}
+	for _, c := range b[len("From"):] {
+		switch c {
+		case ' ', '\t':
+		case ':':
+			return -1
+		default:
+			return 1
+		}
+	}
+	return 0
+}
+
+// skipMboxFrom consumes a leading mbox "From " line (IsMboxFrom). A line
+// whose start is too long to see in r's buffer is left to the field
+// reader.
+func skipMboxFrom(r *bufio.Reader, max int) error {
+	for n := len("From "); ; n++ {
+		b, err := r.Peek(n)
+		switch mboxFrom(b) {
+		case -1:
+			return nil
+		case 1:
+			_, err := readLine(r, nil, max)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
 			return nil
 		}
-		if b[i] != ' ' && b[i] != '\t' {
-			break
+		if err != nil || len(b) < n {
+			return nil
 		}
 	}
-	_, err := readLine(r, nil, max)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
 }
 
 // splitEnding separates a line from its CRLF or LF ending.

@@ -312,3 +312,29 @@ func TestReadHeaderMboxFrom(t *testing.T) {
 	_, err, _ = readAll(t, "From "+strings.Repeat("x", 200)+"\nSubject: x\n\n", Limits{MaxLineLength: 100}, 0)
 	assert.ErrorIs(t, err, ErrLineTooLong)
 }
+
+// TestIsMboxFrom: the one rule for an mbox separator line, which
+// ReadHeader, package mailbox and the mailtrust command share.
+func TestIsMboxFrom(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{
+		{"From bounce@example.org Thu Jan 15 10:00:00 2026\n", true},
+		{"From bounce@example.org Thu Jan 15 10:00:00 2026\r\n", true},
+		{"From \n", true},
+		{"From x", true},
+		{"From : a@example.org\n", false},
+		{"From \t : a@example.org\n", false},
+		{"From:a@example.org\n", false},
+		{"From\t:a@example.org\n", false},
+		{"From   ", false}, // a start of a line: the colon may follow
+		{"From", false},
+		{"from a@example.org Thu Jan 15 10:00:00 2026\n", false},
+		{" From a@example.org\n", false},
+		{">From a@example.org\n", false},
+		{"", false},
+	} {
+		assert.Equal(t, tt.want, IsMboxFrom([]byte(tt.line)), "%q", tt.line)
+	}
+}

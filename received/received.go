@@ -29,10 +29,15 @@ type From struct {
 	// as HELO is kept as written ("[192.0.2.1]").
 	HELO string
 	// PTR is the client's host name as the receiving MTA resolved it,
-	// without the final dot; empty when the field gives none or "unknown".
+	// without the final dot; empty when the field gives none or "unknown",
+	// or when the MTA marks it unconfirmed (Sendmail's "(may be forged)":
+	// the name's addresses do not include the client's).
 	PTR string
 	// IP is the client's address from the TCP-info (RFC 5321 §4.4), an
 	// IPv4-mapped IPv6 address unmapped; invalid when the field gives none.
+	// An address literal given as HELO is the client's claim and counts
+	// only when the field has no TCP-info address (Exim's
+	// "from [ip] (helo=...)").
 	IP netip.Addr
 }
 
@@ -144,8 +149,10 @@ func Parse(v string) Field {
 			last = i
 		}
 	}
+	var tail []token
 	if last >= 0 {
-		f.Date = parseDate(toks[last+1:])
+		tail = toks[last+1:]
+		f.Date = parseDate(tail)
 		toks = toks[:last]
 	}
 	for i := 0; i < len(toks); i++ {
@@ -201,40 +208,18 @@ func Parse(v string) Field {
 			}
 		}
 	}
-	// Courier: "; date id X" gives the id after the date.
-	if f.ID == "" && last >= 0 {
-		rest := strings.Fields(afterDate(v))
-		for k := 0; k+1 < len(rest); k++ {
-			if strings.EqualFold(rest[k], "id") {
-				f.ID = rest[k+1]
+	// Courier: "; date id X" gives the id after the date. The tokens
+	// after the last semicolon are the ones tokenize found outside
+	// comments and quoted strings.
+	if f.ID == "" {
+		for k := 0; k+1 < len(tail); k++ {
+			if tail[k].kind == tWord && tail[k+1].kind == tWord && strings.EqualFold(tail[k].text, "id") {
+				f.ID = strings.Trim(tail[k+1].text, "<>")
 				break
 			}
 		}
 	}
 	return f
-}
-
-// afterDate returns the text after the last semicolon outside comments.
-func afterDate(v string) string {
-	depth, at := 0, -1
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '(':
-			depth++
-		case ')':
-			if depth > 0 {
-				depth--
-			}
-		case ';':
-			if depth == 0 {
-				at = i
-			}
-		}
-	}
-	if at < 0 {
-		return ""
-	}
-	return v[at+1:]
 }
 
 // parseDate reads the date-time after ";" (RFC 5322 §3.3), ignoring
@@ -261,12 +246,14 @@ func parseDate(toks []token) time.Time {
 }
 
 // parseFrom reads the from-clause: its word and the TCP-info comments.
+//
+// RFC 5321 §4.4: the TCP-info is the receiving MTA's own finding, the
+// from-clause's domain the client's HELO. Postfix and Sendmail write
+// "from [HELO-literal] (ptr [ip])", so the address comes from the
+// comments; the word's literal counts only when they give none.
 func parseFrom(word string, comments []string) From {
 	var fr From
 	fr.HELO = strings.TrimSuffix(word, ".")
-	if ip, ok := literal(word); ok {
-		fr.IP = ip
-	}
 	if strings.EqualFold(fr.HELO, "unknown") {
 		// qmail writes "from unknown" when the client has no PTR name.
 		fr.HELO = ""
@@ -298,8 +285,10 @@ func parseFrom(word string, comments []string) From {
 					if !fr.IP.IsValid() {
 						fr.IP = ip
 					}
-					// Postfix, Sendmail, Gmail: "(ptr [ip])".
-					if k > 0 && fr.PTR == "" {
+					// Postfix, Sendmail, Gmail: "(ptr [ip])". Sendmail
+					// adds "(may be forged)" when the name does not
+					// resolve back to ip: then it is no PTR name at all.
+					if k > 0 && fr.PTR == "" && !mayBeForged(words[k+1:]) {
 						if n := ptrName(words[k-1]); n != "" {
 							fr.PTR = n
 						}
@@ -315,16 +304,35 @@ func parseFrom(word string, comments []string) From {
 	if fr.PTR == "" && ptrFromWord != "" {
 		fr.PTR = ptrName(ptrFromWord)
 	}
+	if ip, ok := literal(word); ok && !fr.IP.IsValid() {
+		fr.IP = ip
+	}
 	return fr
 }
 
-// ptrName returns w as a host name when it is one: not "unknown", not an
-// address, not a literal.
+// mayBeForged reports whether the words after a TCP-info literal begin
+// with Sendmail's "(may be forged)".
+func mayBeForged(words []string) bool {
+	return len(words) >= 3 && strings.EqualFold(words[0], "(may") &&
+		strings.EqualFold(words[1], "be") && strings.HasPrefix(strings.ToLower(words[2]), "forged)")
+}
+
+// ptrName returns the host name of a TCP-info word, after Sendmail's
+// "ident@", when it is one (HostName).
 func ptrName(w string) string {
-	w = strings.TrimSuffix(w, ".")
 	if i := strings.LastIndexByte(w, '@'); i >= 0 { // Sendmail "(ident@ptr [ip])"
 		w = w[i+1:]
 	}
+	return HostName(w)
+}
+
+// HostName returns the word w of a Received field (a from-clause domain, a
+// by-clause host, a TCP-info name) as a host name, ASCII letters
+// lower-cased and without the final dot, when it is one: not "unknown",
+// not an address or address literal, of two labels at least. Otherwise it
+// returns "". It does not check the name's syntax further.
+func HostName(w string) string {
+	w = strings.TrimSuffix(w, ".")
 	if w == "" || strings.EqualFold(w, "unknown") || strings.ContainsAny(w, "[]=:") || !strings.Contains(w, ".") {
 		return ""
 	}

@@ -29,6 +29,10 @@ func TestParse(t *testing.T) {
 			Field{From: From{HELO: "helo.example.org", IP: ip("192.0.2.11")}, HasFrom: true, By: "mx1.example.net", With: "ESMTPS", ID: "4F3A2", Date: jan15}},
 		{"postfix-ipv6", "from mail.example.org (mail.example.org [IPv6:2001:db8::10]) by mx1.example.net (Postfix) with ESMTP id 1A2B; Thu, 15 Jan 2026 10:00:00 +0000",
 			Field{From: From{HELO: "mail.example.org", PTR: "mail.example.org", IP: ip("2001:db8::10")}, HasFrom: true, By: "mx1.example.net", With: "ESMTP", ID: "1A2B", Date: jan15}},
+		{"postfix-literal-helo", "from [198.51.100.99] (unknown [203.0.113.5]) by mx1.example.net (Postfix) with ESMTP id 4F3A3; Thu, 15 Jan 2026 10:00:00 +0000",
+			Field{From: From{HELO: "[198.51.100.99]", IP: ip("203.0.113.5")}, HasFrom: true, By: "mx1.example.net", With: "ESMTP", ID: "4F3A3", Date: jan15}},
+		{"postfix-literal-helo-ipv6", "from [IPv6:2001:db8::99] (unknown [IPv6:2001:db8:5::5]) by mx1.example.net (Postfix) with ESMTP id 4F3A4; Thu, 15 Jan 2026 10:00:00 +0000",
+			Field{From: From{HELO: "[IPv6:2001:db8::99]", IP: ip("2001:db8:5::5")}, HasFrom: true, By: "mx1.example.net", With: "ESMTP", ID: "4F3A4", Date: jan15}},
 		{"postfix-local", "by mx1.example.net (Postfix, from userid 1000) id 9C8B7; Thu, 15 Jan 2026 10:00:00 +0000 (UTC)",
 			Field{By: "mx1.example.net", ID: "9C8B7", Date: jan15}},
 		{"exim-ptr-differs", "from ptr.example.org ([192.0.2.12]:45678 helo=helo.example.org)\r\n\tby mx.example.net with esmtps  (TLS1.3) tls TLS_AES_256_GCM_SHA384\r\n\t(Exim 4.96)\r\n\t(envelope-from <bounce@example.org>)\r\n\tid 1rABCD-000123-4E\r\n\tfor user@example.net; Thu, 15 Jan 2026 10:00:00 +0000",
@@ -40,7 +44,11 @@ func TestParse(t *testing.T) {
 		{"sendmail", "from mail.example.org (mail.example.org [192.0.2.10])\r\n\tby mx.example.net (8.17.1/8.17.1) with ESMTPS id 40FA0000123456\r\n\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=NOT)\r\n\tfor <user@example.net>; Thu, 15 Jan 2026 10:00:00 GMT",
 			Field{From: From{HELO: "mail.example.org", PTR: "mail.example.org", IP: ip("192.0.2.10")}, HasFrom: true, By: "mx.example.net", With: "ESMTPS", ID: "40FA0000123456", For: "user@example.net", Date: jan15}},
 		{"sendmail-forged-ident", "from helo.example (user@ptr.example.org [198.51.100.7] (may be forged)) by mx.example.net (8.17.1/8.17.1) with SMTP id 40FB; Thu, 15 Jan 2026 05:00:00 -0500",
-			Field{From: From{HELO: "helo.example", PTR: "ptr.example.org", IP: ip("198.51.100.7")}, HasFrom: true, By: "mx.example.net", With: "SMTP", ID: "40FB", Date: jan15}},
+			Field{From: From{HELO: "helo.example", IP: ip("198.51.100.7")}, HasFrom: true, By: "mx.example.net", With: "SMTP", ID: "40FB", Date: jan15}},
+		{"sendmail-may-be-forged", "from mx2.example.net (mx2.example.net [203.0.113.6] (may be forged)) by mx1.example.net (8.17.1/8.17.1) with ESMTP id 40FD; Thu, 15 Jan 2026 10:00:00 +0000",
+			Field{From: From{HELO: "mx2.example.net", IP: ip("203.0.113.6")}, HasFrom: true, By: "mx1.example.net", With: "ESMTP", ID: "40FD", Date: jan15}},
+		{"sendmail-literal-helo", "from [127.0.0.1] (ptr.example.org [203.0.113.7]) by mx.example.net (8.17.1/8.17.1) with ESMTP id 40FE; Thu, 15 Jan 2026 10:00:00 +0000",
+			Field{From: From{HELO: "[127.0.0.1]", PTR: "ptr.example.org", IP: ip("203.0.113.7")}, HasFrom: true, By: "mx.example.net", With: "ESMTP", ID: "40FE", Date: jan15}},
 		{"sendmail-no-ptr", "from helo.example ([198.51.100.8]) by mx.example.net (8.17.1/8.17.1) with ESMTP id 40FC; Thu, 15 Jan 2026 10:00:00 +0000",
 			Field{From: From{HELO: "helo.example", IP: ip("198.51.100.8")}, HasFrom: true, By: "mx.example.net", With: "ESMTP", ID: "40FC", Date: jan15}},
 		{"qmail", "from unknown (HELO mail.example.org) (192.0.2.10)\r\n  by mx.example.net with SMTP; 15 Jan 2026 10:00:00 -0000",
@@ -61,6 +69,10 @@ func TestParse(t *testing.T) {
 			Field{From: From{HELO: "mail.example.org", PTR: "mail.example.org", IP: ip("192.0.2.10")}, HasFrom: true, By: "mx.example.net", With: "ESMTPS", ID: "00000000006A0001.0000000065A5000C.00001234", Date: jan15}},
 		{"courier-auth", "from [198.51.100.9] ([198.51.100.9]) (AUTH: LOGIN user, TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384) by mx.example.net with ESMTPSA; Thu, 15 Jan 2026 10:00:00 +0000 id 0000000000AB.0001",
 			Field{From: From{HELO: "[198.51.100.9]", IP: ip("198.51.100.9")}, HasFrom: true, By: "mx.example.net", With: "ESMTPSA", ID: "0000000000AB.0001", Date: jan15}},
+		{"courier-id-after-quoted-semicolon", "from mail.example.org (mail.example.org [192.0.2.10]) by mx.example.net with ESMTPS; Thu, 15 Jan 2026 10:00:00 +0000 id 00AB.0002 \"a;b\"",
+			Field{From: From{HELO: "mail.example.org", PTR: "mail.example.org", IP: ip("192.0.2.10")}, HasFrom: true, By: "mx.example.net", With: "ESMTPS", ID: "00AB.0002", Date: jan15}},
+		{"courier-id-escaped-paren", "from mail.example.org (mail.example.org [192.0.2.10]) by mx.example.net with ESMTPS; Thu, 15 Jan 2026 10:00:00 +0000 id 00AB.0003 (note \\) ; id FAKE)",
+			Field{From: From{HELO: "mail.example.org", PTR: "mail.example.org", IP: ip("192.0.2.10")}, HasFrom: true, By: "mx.example.net", With: "ESMTPS", ID: "00AB.0003", Date: jan15}},
 		{"dovecot-lmtp", "from mx1.example.net by imap.example.net with LMTP id kBx9AeAApWXUfQAA for <user@example.net>; Thu, 15 Jan 2026 10:00:00 +0000",
 			Field{From: From{HELO: "mx1.example.net"}, HasFrom: true, By: "imap.example.net", With: "LMTP", ID: "kBx9AeAApWXUfQAA", For: "user@example.net", Date: jan15}},
 		{"no-date", "from a.example (a.example [192.0.2.1]) by b.example",
@@ -203,6 +215,15 @@ func TestFromHeader(t *testing.T) {
 			0, FactIP | FactHELO | FactTime, "203.0.113.5", "mx2.example.net", "", nil},
 		{"boundary without address", hdr("Received: from outside.example.org by mx1.example.net with SMTP; Thu, 15 Jan 2026 10:00:00 +0000"),
 			0, FactHELO | FactTime, "", "outside.example.org", "", nil},
+		// A client whose HELO is a loopback literal is still the client
+		// at 203.0.113.5: the field below it is its own, not the boundary.
+		{"loopback literal helo", hdr("Received: from [127.0.0.1] (unknown [203.0.113.5]) by mx1.example.net (Postfix) with ESMTP id E6 for <user@example.net>; Thu, 15 Jan 2026 10:00:00 +0000",
+			"Received: from spoof.example.org (spoof.example.org [198.51.100.7]) by mx1.example.net (Postfix) with ESMTPSA id E7 for <forged@example.net>; Thu, 15 Jan 2026 09:59:00 +0000"),
+			0, FactIP | FactHELO | FactTime | FactRcptTo, "203.0.113.5", "[127.0.0.1]", "", []string{"user@example.net"}},
+		{"receiver-network literal helo", hdr("Received: from [10.1.2.3] (unknown [203.0.113.5]) by mx1.example.net (Postfix) with ESMTP id E8; Thu, 15 Jan 2026 10:00:00 +0000", hop),
+			0, FactIP | FactHELO | FactTime, "203.0.113.5", "[10.1.2.3]", "", nil},
+		{"may-be-forged ptr of a receiver host", hdr("Received: from mx2.example.net (mx2.example.net [203.0.113.6] (may be forged)) by mx1.example.net (8.17.1/8.17.1) with ESMTP id F7; Thu, 15 Jan 2026 10:00:00 +0000"),
+			0, FactIP | FactHELO | FactTime, "203.0.113.6", "mx2.example.net", "", nil},
 		{"unparseable date", hdr("Received: from a.example.org (a.example.org [192.0.2.3]) by mx1.example.net; someday"),
 			0, FactIP | FactHELO, "192.0.2.3", "a.example.org", "", nil},
 	}
@@ -238,4 +259,23 @@ func TestFromHeader(t *testing.T) {
 		many = append(many, hop)
 	}
 	assert.Equal(t, -1, FromHeader(hdr(append(many, edge)...), rcv).Boundary, "bounded")
+}
+
+func TestHostName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"MX.Example.ORG.", "mx.example.org"},
+		{"mail.example.org", "mail.example.org"},
+		{"unknown", ""},
+		{"localhost", ""},
+		{"[192.0.2.1]", ""},
+		{"192.0.2.1", ""},
+		{"2001:db8::1", ""},
+		{"[IPv6:2001:db8::1]", ""},
+		{"port=25", ""},
+		{"", ""},
+		{".", ""},
+		{"Caf\xe9.Example", "caf\xe9.example"},
+	} {
+		assert.Equal(t, tt.want, HostName(tt.in), tt.in)
+	}
 }

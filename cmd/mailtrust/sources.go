@@ -16,6 +16,7 @@ import (
 
 	"github.com/mailtrust/mailtrust/internal/corpus"
 	"github.com/mailtrust/mailtrust/mailbox"
+	"github.com/mailtrust/mailtrust/message"
 )
 
 // item is one message to judge, from any source.
@@ -44,8 +45,10 @@ const (
 
 // detect says what kind of source path is: a folder is a Maildir when it
 // has cur/ or new/, else a folder of .eml files; a file is a cases file
-// when it is named *.jsonl or starts with "{", an mbox when it starts with
-// "From ", else one message.
+// when it is named *.jsonl or starts with "{" (after white space), an mbox
+// when its first line is an mbox separator as message.IsMboxFrom and
+// mailbox.Mbox judge it (not "From :", the obsolete-syntax From field, and
+// nothing before it), else one message.
 func detect(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -67,11 +70,11 @@ func detect(path string) (string, error) {
 	defer f.Close()
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
-	head = bytes.TrimLeft(head[:n], " \t\r\n")
+	head = head[:n]
 	switch {
-	case bytes.HasPrefix(head, []byte("{")):
+	case bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("{")):
 		return kindCases, nil
-	case bytes.HasPrefix(head, []byte("From ")):
+	case message.IsMboxFrom(head):
 		return kindMbox, nil
 	}
 	return kindMessage, nil
