@@ -259,8 +259,12 @@ func parseFrom(word string, comments []string) From {
 		fr.HELO = ""
 	}
 	ptrFromWord := ""
-	for _, c := range comments {
-		words := strings.Fields(c)
+	// The receiving MTA's TCP-info comment is the last of the from-clause:
+	// comments before it may be the client's own (a HELO such as
+	// "a.example([127.0.0.1])"), so the address is taken from the last
+	// comment that holds one.
+	for i := len(comments) - 1; i >= 0; i-- {
+		words := strings.Fields(comments[i])
 		for k := 0; k < len(words); k++ {
 			w := words[k]
 			lw := strings.ToLower(w)

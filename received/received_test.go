@@ -31,6 +31,10 @@ func TestParse(t *testing.T) {
 			Field{From: From{HELO: "mail.example.org", PTR: "mail.example.org", IP: ip("2001:db8::10")}, HasFrom: true, By: "mx1.example.net", With: "ESMTP", ID: "1A2B", Date: jan15}},
 		{"postfix-literal-helo", "from [198.51.100.99] (unknown [203.0.113.5]) by mx1.example.net (Postfix) with ESMTP id 4F3A3; Thu, 15 Jan 2026 10:00:00 +0000",
 			Field{From: From{HELO: "[198.51.100.99]", IP: ip("203.0.113.5")}, HasFrom: true, By: "mx1.example.net", With: "ESMTP", ID: "4F3A3", Date: jan15}},
+		// A HELO holding a parenthesized literal: the address is the MTA's,
+		// from the last comment.
+		{"postfix-helo-with-comment", "from a.example([127.0.0.1]) (unknown [203.0.113.5]) by mx1.example.net (Postfix) with ESMTP id 4F3A5; Thu, 15 Jan 2026 10:00:00 +0000",
+			Field{From: From{HELO: "a.example", IP: ip("203.0.113.5")}, HasFrom: true, By: "mx1.example.net", With: "ESMTP", ID: "4F3A5", Date: jan15}},
 		{"postfix-literal-helo-ipv6", "from [IPv6:2001:db8::99] (unknown [IPv6:2001:db8:5::5]) by mx1.example.net (Postfix) with ESMTP id 4F3A4; Thu, 15 Jan 2026 10:00:00 +0000",
 			Field{From: From{HELO: "[IPv6:2001:db8::99]", IP: ip("2001:db8:5::5")}, HasFrom: true, By: "mx1.example.net", With: "ESMTP", ID: "4F3A4", Date: jan15}},
 		{"postfix-local", "by mx1.example.net (Postfix, from userid 1000) id 9C8B7; Thu, 15 Jan 2026 10:00:00 +0000 (UTC)",
