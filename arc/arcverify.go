@@ -22,7 +22,7 @@ import (
 // ask for the Result. Key lookups for every seal and the newest message
 // signature start at creation and run concurrently with the body.
 //
-// An Verifier is not safe for concurrent use, except that Result may be
+// A Verifier is not safe for concurrent use, except that Result may be
 // called more than once.
 type Verifier struct {
 	opts Options

@@ -17,6 +17,7 @@ const (
 	Tempfail               // ask the client to try again later (4xx)
 )
 
+// String names a in the log: accept, reject or tempfail.
 func (a Action) String() string {
 	switch a {
 	case Reject:

@@ -39,8 +39,8 @@ type Options struct {
 	// beyond it waits, and so does the MTA. Default 4 × GOMAXPROCS.
 	MaxConcurrent int
 	// MessageTimeout bounds one message from MAIL FROM to the end of its
-	// data; a message the MTA never finishes (its connection lost) is
-	// dropped then. Default 10 minutes, above Postfix's
+	// data; a message the MTA never finishes is given up then (one whose
+	// connection closes, at once). Default 10 minutes, above Postfix's
 	// milter_content_timeout of 300 s.
 	MessageTimeout time.Duration
 	// Now is the clock that dates each message's receipt, against which
@@ -104,8 +104,9 @@ var ErrServerClosed = errors.New("milter: server closed")
 // Serve accepts MTA connections on ln until Shutdown, and returns
 // ErrServerClosed then.
 func (s *Server) Serve(ln net.Listener) error {
+	l := &listener{Listener: ln, s: s}
 	srv := &gomilter.Server{
-		NewMilter: func() gomilter.Milter { return &session{s: s} },
+		NewMilter: l.newSession,
 		Actions:   gomilter.OptAddHeader | gomilter.OptChangeHeader,
 		// The header as received: the space after the colon kept.
 		Protocol: gomilter.OptHeaderLeadingSpace | gomilter.OptNoUnknown,
@@ -120,7 +121,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	// Shutdown closes ln itself: go-milter's Close flags the server
 	// without synchronization.
-	err := srv.Serve(&listener{Listener: ln, s: s})
+	err := srv.Serve(l)
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
@@ -165,10 +166,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // listener tracks the connections it accepts, so that Shutdown can close
-// them.
+// them, and gives each its session.
 type listener struct {
 	net.Listener
-	s *Server
+	s    *Server
+	mu   sync.Mutex
+	next *session // the session of the connection Accept returned last
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -176,7 +179,7 @@ func (l *listener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &conn{Conn: c, s: l.s}
+	tc := &conn{Conn: c, s: l.s, sess: &session{s: l.s}}
 	l.s.mu.Lock()
 	closed := l.s.closed
 	if !closed {
@@ -187,22 +190,51 @@ func (l *listener) Accept() (net.Conn, error) {
 		c.Close()
 		return nil, net.ErrClosed
 	}
+	l.mu.Lock()
+	l.next = tc.sess
+	l.mu.Unlock()
 	return tc, nil
 }
 
+// newSession gives go-milter the session of the connection just accepted:
+// its Serve calls NewMilter right after Accept, in the same goroutine. It
+// calls NewMilter again on a connection only after an answer that ends
+// the filtering of a message (accept, reject, discard, tempfail); a
+// session gives none of those (continue, or a reply code), so the session
+// a connection starts with stays its only one.
+func (l *listener) newSession() gomilter.Milter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sess := l.next
+	l.next = nil
+	if sess == nil { // not reached, see above; a session all the same
+		sess = &session{s: l.s}
+	}
+	return sess
+}
+
+// conn is one MTA connection.
 type conn struct {
 	net.Conn
 	s    *Server
+	sess *session
 	once sync.Once
 }
 
+// Close closes the connection and gives up the message in progress.
+// go-milter calls no hook when the MTA's connection ends (EOF, a read
+// error) but closes it, and Shutdown closes what is left: without this the
+// message would stay in flight, and its evaluation hold a slot, until
+// MessageTimeout.
 func (c *conn) Close() error {
+	err := c.Conn.Close()
 	c.once.Do(func() {
 		c.s.mu.Lock()
 		delete(c.s.conns, c)
 		c.s.mu.Unlock()
+		c.sess.drop()
 	})
-	return c.Conn.Close()
+	return err
 }
 
 // Listen opens the socket a milter address names, in the notation of
@@ -239,12 +271,13 @@ func (s *Server) begin() bool {
 	return true
 }
 
-// acquire takes an evaluation slot, or fails when the server stops first.
-func (s *Server) acquire() bool {
+// acquire takes an evaluation slot, or fails when ctx (the message's: it
+// ends with the server) ends first.
+func (s *Server) acquire(ctx context.Context) bool {
 	select {
 	case s.sem <- struct{}{}:
 		return true
-	case <-s.base.Done():
+	case <-ctx.Done():
 		return false
 	}
 }

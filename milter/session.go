@@ -9,7 +9,6 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
-	"time"
 
 	gomilter "github.com/emersion/go-milter"
 
@@ -18,24 +17,32 @@ import (
 )
 
 // session is one MTA connection: its facts survive from message to
-// message, msg is the message in progress.
+// message, msg is the message in progress. go-milter calls its methods
+// from the connection's goroutine, one at a time; drop alone comes from
+// elsewhere too (Shutdown).
 type session struct {
 	s     *Server
 	ip    netip.Addr
 	host  string // the client's host name as the MTA verified it
 	helo  string
 	queue string
+	mu    sync.Mutex // held to set msg, and by drop to read it
 	msg   *message
 }
 
 // message is one message's state from MAIL FROM to the end of its data.
 type message struct {
-	conn     trust.Conn
-	pr       *io.PipeReader
-	pw       *io.PipeWriter
+	conn trust.Conn
+	pr   *io.PipeReader
+	pw   *io.PipeWriter
+	// ctx is the evaluation's: it ends at MessageTimeout, when the
+	// message is given up (abort, a dropped connection) or ended, and when
+	// the server stops; pw is closed with its cause then, so that a read
+	// waiting for the MTA returns.
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
 	begun    bool // the evaluation runs
 	done     chan result
-	timer    *time.Timer
 	ended    sync.Once
 	arIndex  int // Authentication-Results fields seen
 	vIndex   int // X-Mailtrust-Verdict fields seen
@@ -55,7 +62,11 @@ type result struct {
 	err  error
 }
 
-var errMessageTimeout = errors.New("milter: message not finished in time")
+var (
+	errMessageTimeout = errors.New("milter: message not finished in time")
+	errAborted        = errors.New("milter: message aborted")
+	errDropped        = errors.New("milter: connection closed in the middle of a message")
+)
 
 func (c *session) Connect(host, family string, port uint16, addr net.IP, m *gomilter.Modifier) (gomilter.Response, error) {
 	c.abort()
@@ -100,9 +111,13 @@ func (c *session) MailFrom(from string, m *gomilter.Modifier) (gomilter.Response
 		// RFC 3463 X.3.2: system not accepting network messages.
 		return reply("451 4.3.2 the mail filter is stopping, try again later"), nil
 	}
-	c.msg = msg
 	msg.pr, msg.pw = io.Pipe()
-	msg.timer = time.AfterFunc(c.s.opts.MessageTimeout, func() { msg.pw.CloseWithError(errMessageTimeout) })
+	ctx, cancel := context.WithCancelCause(c.s.base)
+	ctx, stop := context.WithTimeoutCause(ctx, c.s.opts.MessageTimeout, errMessageTimeout)
+	msg.ctx = ctx
+	msg.cancel = func(err error) { cancel(err); stop() }
+	context.AfterFunc(ctx, func() { msg.pw.CloseWithError(context.Cause(ctx)) })
+	c.setMsg(msg)
 	return gomilter.RespContinue, nil
 }
 
@@ -162,7 +177,7 @@ func (c *session) Body(m *gomilter.Modifier) (gomilter.Response, error) {
 	c.begin()
 	msg.pw.Close()
 	res := <-msg.done
-	c.msg = nil
+	c.setMsg(nil)
 	defer c.end(msg)
 	log := c.s.log.With("queue_id", c.queue, "client", res.conn.IP.String(), "helo", res.conn.HELO,
 		"mail_from", res.conn.MailFrom, "rcpt", len(res.conn.RcptTo))
@@ -221,15 +236,22 @@ func (c *session) begin() {
 func (c *session) evaluate(msg *message, conn trust.Conn, pr *io.PipeReader) {
 	res := result{conn: conn}
 	defer func() { msg.done <- res }()
-	if !c.s.acquire() {
-		pr.CloseWithError(context.Canceled)
-		res.err = context.Canceled
+	if !c.s.acquire(msg.ctx) {
+		res.err = context.Cause(msg.ctx)
+		pr.CloseWithError(res.err) // the MTA's writes do not block
 		return
 	}
-	defer c.s.release()
-	res.v, res.err = c.s.ev.Evaluate(c.s.base, conn, pr)
+	res.v, res.err = c.s.ev.Evaluate(msg.ctx, conn, pr)
+	// The slot bounds evaluations, not the MTA's pace: free before the
+	// drain.
+	c.s.release()
 	if res.v != nil {
 		res.conn = res.v.Conn // with the facts read from the trace
+	}
+	if err := context.Cause(msg.ctx); err != nil && res.err == nil {
+		// The message was given up (MessageTimeout, the server stops)
+		// while the body was read: a partial verdict is no answer.
+		res.err = err
 	}
 	// Evaluate may stop before the end (a limit): the rest is drained so
 	// that the MTA's writes never block.
@@ -249,26 +271,48 @@ func (c *session) write(b []byte) {
 	msg.pw.Write(b)
 }
 
+// setMsg sets the message in progress, under the lock drop reads it with.
+func (c *session) setMsg(msg *message) {
+	c.mu.Lock()
+	c.msg = msg
+	c.mu.Unlock()
+}
+
 // abort ends the message in progress without an answer (RSET, a new
-// connection or MAIL FROM, an aborted transaction).
+// connection or MAIL FROM, an aborted transaction). Its evaluation is
+// stopped, DNS questions included, and awaited.
 func (c *session) abort() {
 	msg := c.msg
 	if msg == nil {
 		return
 	}
-	c.msg = nil
-	msg.pw.CloseWithError(errAborted)
+	c.setMsg(nil)
+	msg.cancel(errAborted)
 	if msg.begun {
 		<-msg.done
 	}
 	c.end(msg)
 }
 
-var errAborted = errors.New("milter: message aborted")
+// drop gives up the message in progress when the connection closes: no
+// answer can reach the MTA any more. The evaluation is stopped, its
+// read returns at once and its slot is freed; it is not awaited, since
+// drop may run beside the connection's goroutine (Shutdown), whose Body
+// may be awaiting it.
+func (c *session) drop() {
+	c.mu.Lock()
+	msg := c.msg
+	c.mu.Unlock()
+	if msg != nil {
+		msg.cancel(errDropped)
+		c.end(msg)
+	}
+}
 
+// end counts the message out of flight, once, and releases its context.
 func (c *session) end(msg *message) {
 	msg.ended.Do(func() {
-		msg.timer.Stop()
+		msg.cancel(context.Canceled)
 		c.s.flight.Done()
 	})
 }

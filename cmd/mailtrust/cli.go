@@ -14,12 +14,13 @@ import (
 // Exit codes, after sysexits.h where one fits, so that a script or an MTA
 // can act on them.
 const (
-	exitOK       = 0  // check: trusted or neutral; replay: every case evaluated and as expected
-	exitFailed   = 1  // check: suspicious or untrusted; replay: a case failed or disagreed with its expect
-	exitUsage    = 64 // EX_USAGE: bad command line
-	exitMissing  = 66 // EX_NOINPUT: an input file is missing, a directory or unreadable
-	exitIOErr    = 74 // EX_IOERR: an output file could not be written
-	exitTempFail = 75 // EX_TEMPFAIL: check: the verdict is incomplete; try again later
+	exitOK          = 0  // check: trusted or neutral; replay: every case evaluated and as expected; milter: stopped
+	exitFailed      = 1  // check: suspicious or untrusted; replay: a case failed or disagreed with its expect; milter: stopped with messages unanswered
+	exitUsage       = 64 // EX_USAGE: bad command line
+	exitMissing     = 66 // EX_NOINPUT: an input file is missing, a directory or unreadable
+	exitUnavailable = 69 // EX_UNAVAILABLE: milter: cannot listen, or serving failed
+	exitIOErr       = 74 // EX_IOERR: an output file could not be written
+	exitTempFail    = 75 // EX_TEMPFAIL: check: the verdict is incomplete; try again later
 )
 
 // checkExit is check's exit code for v: an incomplete verdict is a

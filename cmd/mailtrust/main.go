@@ -17,8 +17,9 @@
 // check exits 0 for a trusted or neutral verdict, 1 for a suspicious or
 // untrusted one, 75 (EX_TEMPFAIL) for an incomplete one, 64 for a usage
 // error and 66 for input it cannot read; replay exits 1 when a case could
-// not be evaluated or disagrees with its expect. Every command lists its
-// flags with -h; "mailtrust version" prints the version.
+// not be evaluated or disagrees with its expect; milter exits 0 when
+// stopped, 69 (EX_UNAVAILABLE) when it cannot listen or serve. Every
+// command lists its flags with -h; "mailtrust version" prints the version.
 package main
 
 import (
@@ -37,17 +38,20 @@ const usage = `usage:
                    [-format jsonl|csv] [-allow-outside] SOURCE...
   mailtrust record [-dns HOST:PORT] [-force] -out ZONE.txt SOURCE...
   mailtrust milter -listen inet:HOST:PORT|unix:PATH [-zone FILE | -dns HOST:PORT]
-                   [-authserv-id ID] [-trusted-forwarders DOMAINS] [-receiver LIST]
-                   [-reject LEVEL] [-tempfail-incomplete] [-j N]
+                   [-authserv-id ID] [-trusted DOMAINS] [-receiver LIST]
+                   [-reject LEVEL] [-tempfail-incomplete] [-j N] [-time RFC3339]
   mailtrust version
 
   SOURCE: a cases.jsonl file, an mbox file, a Maildir or a folder of .eml files.
 
 Each command lists its flags with -h.
 
-exit codes: 0 trusted or neutral (check), every case as expected (replay);
-  1 suspicious or untrusted (check), a case failed or disagreed (replay);
-  64 usage; 66 unreadable input; 74 output not written;
+exit codes: 0 trusted or neutral (check), every case as expected (replay),
+  stopped (milter);
+  1 suspicious or untrusted (check), a case failed or disagreed (replay),
+  stopped before every message in flight was answered (milter);
+  64 usage; 66 unreadable input; 69 cannot listen or serve (milter);
+  74 output not written;
   75 incomplete verdict, a DNS lookup failed temporarily: try again later (check)
 `
 
@@ -68,7 +72,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "record":
 		return record(args[1:], stdout, stderr)
 	case "milter":
-		return milterCmd(args[1:], stderr)
+		return milterCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -310,7 +310,8 @@ func TestHelpAndVersion(t *testing.T) {
 		{[]string{"check", "-help"}, []string{"-json"}},
 		{[]string{"replay", "-h"}, []string{"-zone", "-dns", "-j", "-record"}},
 		{[]string{"record", "-h"}, []string{"-out", "-dns", "-j"}},
-		{[]string{"-h"}, []string{"check", "replay", "record", "exit codes"}},
+		{[]string{"milter", "-h"}, []string{"-listen", "-zone", "-dns", "-trusted", "-trusted-forwarders", "-receiver", "-reject", "-j", "-time"}},
+		{[]string{"-h"}, []string{"check", "replay", "record", "milter", "[-tempfail-incomplete] [-j N] [-time RFC3339]", "exit codes", "69"}},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			r := runCLI(t, nil, c.args...)

@@ -23,17 +23,20 @@ import (
 // shutdownGrace bounds the wait for messages in flight after SIGTERM.
 const shutdownGrace = 30 * time.Second
 
-func milterCmd(args []string, stderr io.Writer) int {
+// milterSynopsis is milter's usage line.
+const milterSynopsis = "mailtrust milter -listen inet:HOST:PORT|unix:PATH [flags]"
+
+func milterCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	return serveMilter(ctx, args, stderr, nil)
+	return serveMilter(ctx, args, stdout, stderr, nil)
 }
 
 // serveMilter runs the milter until ctx ends, then stops gracefully; the
-// listening address is sent on ready when it is not nil.
-func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready chan<- net.Addr) int {
+// listening address is sent on ready when it is not nil. -h lists the
+// flags on stdout; the log goes to stderr.
+func serveMilter(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- net.Addr) int {
 	fs := flag.NewFlagSet("milter", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var (
 		listen     = fs.String("listen", "", "`ADDR` to listen on: inet:HOST:PORT or unix:PATH")
 		authServID = fs.String("authserv-id", "", "the receiver's `NAME` in Authentication-Results (default mailtrust)")
@@ -45,15 +48,19 @@ func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready cha
 		receiver   listFlag
 		d          dnsFlags
 	)
-	fs.Var(&trusted, "trusted-forwarders", "trusted forwarder `DOMAINS` (comma-separated)")
+	// -trusted as for check and replay; -trusted-forwarders, its first
+	// name here, still works.
+	fs.Var(&trusted, "trusted", "trusted forwarder `DOMAINS` (comma-separated)")
+	fs.Var(&trusted, "trusted-forwarders", "trusted forwarder `DOMAINS`: the same as -trusted")
 	fs.Var(&receiver, "receiver", "the receiver's own `HOSTS`: names, addresses, CIDR networks (comma-separated); a client among them is judged by the hop before it, from its Received field")
 	fs.StringVar(&d.zone, "zone", "", "answer DNS from master `FILE`")
 	fs.StringVar(&d.server, "dns", "", "ask DNS server `HOST:PORT`")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, ok := parseFlags(fs, milterSynopsis, args, stdout, stderr); !ok {
+		return code
 	}
 	if *listen == "" || fs.NArg() != 0 {
-		fmt.Fprintf(stderr, "mailtrust milter: want -listen ADDR and no arguments\n%s", milterUsage)
+		fmt.Fprintf(stderr, "mailtrust milter: want -listen ADDR and no arguments\n")
+		printFlags(stderr, fs, milterSynopsis)
 		return exitUsage
 	}
 	level, err := inbound.ParseLevel(*reject)
@@ -97,7 +104,7 @@ func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready cha
 	ln, err := milter.Listen(*listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "mailtrust milter: %v\n", err)
-		return exitFailed
+		return exitUnavailable
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "reject", string(level), "tempfail_incomplete", *tempfail)
 	if ready != nil {
@@ -108,7 +115,7 @@ func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready cha
 	select {
 	case err := <-served:
 		fmt.Fprintf(stderr, "mailtrust milter: %v\n", err)
-		return exitFailed
+		return exitUnavailable
 	case <-ctx.Done():
 	}
 	log.Info("stopping: finishing the messages in flight")
@@ -124,9 +131,3 @@ func serveMilter(ctx context.Context, args []string, stderr io.Writer, ready cha
 	log.Info("stopped")
 	return exitOK
 }
-
-const milterUsage = `usage:
-  mailtrust milter -listen inet:HOST:PORT|unix:PATH [-zone FILE | -dns HOST:PORT]
-                   [-authserv-id ID] [-trusted-forwarders D,...] [-receiver HOSTS]
-                   [-reject untrusted|suspicious] [-tempfail-incomplete] [-j N] [-time RFC3339]
-`

@@ -131,7 +131,7 @@ func TestMilterBehindPostfix(t *testing.T) {
 		exit := make(chan int, 1)
 		args = append([]string{"-listen", "inet:127.0.0.1:0", "-zone", filepath.Join(milterCorpus, "zone.txt"),
 			"-authserv-id", testAuthServID}, args...)
-		go func() { exit <- serveMilter(ctx, args, &logs, ready) }()
+		go func() { exit <- serveMilter(ctx, args, io.Discard, &logs, ready) }()
 		select {
 		case a := <-ready:
 			listeners[name] = a.String()
@@ -151,7 +151,7 @@ func TestMilterBehindPostfix(t *testing.T) {
 		configs[c.config()] = name
 		args := []string{"-time", c.Time}
 		if len(c.TrustedForwarders) > 0 {
-			args = append(args, "-trusted-forwarders", strings.Join(c.TrustedForwarders, ","))
+			args = append(args, "-trusted", strings.Join(c.TrustedForwarders, ","))
 		}
 		startMilter(name, args...)
 	}
