@@ -190,9 +190,12 @@ func budgetError(q Question) error {
 	return &Error{Name: q.Name, Type: q.Type, Rcode: -1, Reason: budgetReason, Kind: ErrPermanent}
 }
 
-// isBudget reports whether err is the refusal of a Memo's budget: it says
-// nothing about DNS, so no Cache keeps it.
-func isBudget(err error) bool {
+// IsBudget reports whether err is a Memo's refusal of a question or a
+// round trip for want of budget. It wraps ErrPermanent, yet says nothing
+// about DNS: no Cache keeps it, and a check that must tell a DNS answer
+// from a limit of ours (RFC 7208 §4.4 names only rcodes and timeouts)
+// asks here.
+func IsBudget(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Reason == budgetReason
 }
