@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/miekg/dns"
+
 	"github.com/mailtrust/mailtrust/internal/domain"
 	"github.com/mailtrust/mailtrust/resolver"
 )
@@ -86,6 +88,36 @@ func Lookup(ctx context.Context, r resolver.Resolver, fromDomain string) Discove
 	return d.conclude(oset, "_dmarc."+from+" or _dmarc."+org)
 }
 
+// Questions returns the questions Lookup asks for fromDomain, the From
+// domain's first: a TXT question at _dmarc.<from domain> and, when the
+// organizational domain differs, at _dmarc.<organizational domain> (RFC
+// 7489 §6.6.3); none for a domain Lookup refuses before DNS. A caller that
+// bounds an evaluation's DNS reserves them (resolver.Memo.Reserve): the
+// policy decides what a failing message becomes.
+func Questions(fromDomain string) []resolver.Question {
+	from := domain.Normalize(strings.TrimSpace(fromDomain))
+	if checkDomain(from) != nil {
+		return nil
+	}
+	var qs []resolver.Question
+	for _, d := range uniqDomains(from, domain.Org(from)) {
+		if name := dmarcName(d); resolver.CheckName(name) == nil {
+			qs = append(qs, resolver.Question{Name: name, Type: dns.TypeTXT})
+		}
+	}
+	return qs
+}
+
+func uniqDomains(from, org string) []string {
+	if org == from {
+		return []string{from}
+	}
+	return []string{from, org}
+}
+
+// dmarcName is the name that holds the policy of dom.
+func dmarcName(dom string) string { return "_dmarc." + dom + "." }
+
 // txtSet is the DMARC records at one _dmarc name.
 type txtSet struct {
 	domain   string
@@ -96,7 +128,7 @@ type txtSet struct {
 
 func fetch(ctx context.Context, r resolver.Resolver, dom string) txtSet {
 	s := txtSet{domain: dom}
-	name := "_dmarc." + dom + "."
+	name := dmarcName(dom)
 	if resolver.CheckName(name) != nil {
 		// RFC 1035 §2.3.4: a valid domain too long to take the _dmarc
 		// label cannot hold a record there.

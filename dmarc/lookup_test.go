@@ -3,6 +3,7 @@ package dmarc
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +192,40 @@ func TestLookupConcurrent(t *testing.T) {
 	}
 	if d.Status != StatusTemperror || !resolver.IsTemporary(d.Err) {
 		t.Errorf("got status %q err %v, want temperror", d.Status, d.Err)
+	}
+}
+
+// TestQuestions: Questions names exactly the questions Lookup asks, the
+// From domain's first, so that a caller can reserve them.
+func TestQuestions(t *testing.T) {
+	cases := []struct {
+		from string
+		want []string
+	}{
+		{"example.com", []string{"TXT _dmarc.example.com."}},
+		{"Mail.Example.COM.", []string{"TXT _dmarc.mail.example.com.", "TXT _dmarc.example.com."}},
+		{"a.b.example.org", []string{"TXT _dmarc.a.b.example.org.", "TXT _dmarc.example.org."}},
+		{"", nil},
+		{"[192.0.2.1]", nil},
+		{"192.0.2.1", nil},
+		{"bad..example.com", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.from, func(t *testing.T) {
+			var got []string
+			for _, q := range Questions(tc.from) {
+				got = append(got, resolver.TypeString(q.Type)+" "+q.Name)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("Questions = %v, want %v", got, tc.want)
+			}
+			asked := &resolvertest.Questions{Resolver: resolvertest.Zone(t, testZoneData, 0)}
+			Lookup(context.Background(), asked, tc.from)
+			want := append([]string(nil), tc.want...)
+			slices.Sort(want)
+			if a := asked.Asked(); strings.Join(a, ",") != strings.Join(want, ",") {
+				t.Errorf("Lookup asked %v, Questions says %v", a, tc.want)
+			}
+		})
 	}
 }

@@ -138,7 +138,7 @@ func Default() *Cache {
 func (c *Cache) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
 	for i := 0; ; i++ {
 		ans, err, joined := c.lookup(ctx, name, qtype)
-		if !joined || err == nil || !isBudget(err) || i == 3 {
+		if !joined || err == nil || !IsBudget(err) || i == 3 {
 			return ans, err
 		}
 		// The shared question ran on the budget of the message that
@@ -241,7 +241,7 @@ func (c *Cache) store(q Question, ans *Answer, err error) {
 	var ttl time.Duration
 	switch {
 	case err != nil:
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isBudget(err) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || IsBudget(err) {
 			return
 		}
 		ttl = c.FailureTTL

@@ -9,6 +9,11 @@ import (
 // DefaultMaxQueries is the query budget of a Memo made with maxQueries <= 0.
 const DefaultMaxQueries = 100
 
+// ReservedRoundTrips is the number of further round trips (a retry after a
+// lost reply, the TCP retries of both attempts) that each question given
+// to Memo.Reserve may make beyond the budget once the budget is spent.
+const ReservedRoundTrips = 3
+
 // Memo is the Resolver for the evaluation of one message: it puts every
 // check of that message in front of one consistent view of DNS and bounds
 // how many questions the message can make us ask.
@@ -27,6 +32,8 @@ const DefaultMaxQueries = 100
 //     TCP) cannot make us send without end. The per-protocol limits (RFC
 //     7208 §4.6.4) stay the checks' business; this is the ceiling over all
 //     of them.
+//   - Reserve sets part of the budget aside for the questions that decide
+//     the verdict, so that a message cannot spend the budget before them.
 //
 // A Memo is safe for concurrent use and is not shared across messages.
 type Memo struct {
@@ -38,9 +45,11 @@ type Memo struct {
 	inflight  flights
 	asked     map[Question]bool
 	log       []Question
-	spent     int              // budget used: questions and extra round trips
-	trips     map[Question]int // round trips made for each question
-	exchanges int              // round trips made in all
+	spent     int               // budget used: questions and extra round trips
+	held      map[Question]bool // reserved questions not yet asked: a unit each (Reserve)
+	extra     map[Question]int  // round trips reserved questions may still make beyond the budget
+	trips     map[Question]int  // round trips made for each question
+	exchanges int               // round trips made in all
 	exhausted bool
 	closed    chan struct{} // closed at once: the done channel of work Go did inline
 }
@@ -105,11 +114,12 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 		// A question whose askers all left before the answer came is asked
 		// again, but counts once.
 		if !m.asked[q] {
-			if m.spent >= m.max {
+			if !m.admit(q) {
 				m.exhausted = true
 				m.mu.Unlock()
 				return nil, budgetError(q), true
 			}
+			delete(m.held, q) // its unit is the one spent now
 			m.spent++
 			m.asked[q] = true
 			m.log = append(m.log, q)
@@ -150,6 +160,48 @@ func (m *Memo) closedChan() <-chan struct{} {
 	return m.closed
 }
 
+// Reserve sets one unit of the budget aside for each of qs not yet asked,
+// in order, as long as unreserved units are left: once only the units set
+// aside remain, every other question is refused, and each question of qs
+// is still asked when its turn comes (its unit is spent then). Its further
+// round trips use the budget's units while there are any, then up to
+// ReservedRoundTrips more beyond it, so that a reply lost or truncated
+// late does not undo the reserve. The ceiling is therefore maxQueries plus
+// ReservedRoundTrips for each reserved question.
+//
+// A caller lists the questions whose refusal would change the verdict,
+// most decisive first, before the first Lookup of the work that may
+// compete with them, and only questions it will ask: a unit held for a
+// question never asked is never spent by another.
+func (m *Memo) Reserve(qs ...Question) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, q := range qs {
+		q = question(q.Name, q.Type)
+		if m.asked[q] || m.held[q] {
+			continue
+		}
+		if m.spent+len(m.held) >= m.max {
+			return
+		}
+		if m.held == nil {
+			m.held, m.extra = map[Question]bool{}, map[Question]int{}
+		}
+		m.held[q] = true
+		m.extra[q] = ReservedRoundTrips
+	}
+}
+
+// admit reports whether the budget has a unit for question q: one neither
+// spent nor held for another reserved question. The caller holds m.mu.
+func (m *Memo) admit(q Question) bool {
+	held := len(m.held)
+	if m.held[q] {
+		held--
+	}
+	return m.spent+held < m.max
+}
+
 // budgetKey is the context key under which a Memo passes the budget of a
 // question down to the Client that sends it.
 type budgetKey struct{}
@@ -172,7 +224,11 @@ func spend(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.trips[b.q] > 0 { // the question paid for its first round trip
-		if m.spent >= m.max {
+		switch {
+		case m.admit(b.q):
+		case m.extra[b.q] > 0:
+			m.extra[b.q]--
+		default:
 			m.exhausted = true
 			return budgetError(b.q)
 		}
@@ -190,9 +246,12 @@ func budgetError(q Question) error {
 	return &Error{Name: q.Name, Type: q.Type, Rcode: -1, Reason: budgetReason, Kind: ErrPermanent}
 }
 
-// isBudget reports whether err is the refusal of a Memo's budget: it says
-// nothing about DNS, so no Cache keeps it.
-func isBudget(err error) bool {
+// IsBudget reports whether err is a Memo's refusal of a question or a
+// round trip for want of budget. It wraps ErrPermanent, yet says nothing
+// about DNS: no Cache keeps it, and a check that must tell a DNS answer
+// from a limit of ours (RFC 7208 §4.4 names only rcodes and timeouts)
+// asks here.
+func IsBudget(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Reason == budgetReason
 }
@@ -206,7 +265,8 @@ func (m *Memo) Exchanges() int {
 }
 
 // Spent returns the budget used so far: one per distinct question, one per
-// further round trip.
+// further round trip. It exceeds maxQueries only by the round trips of
+// reserved questions (Reserve).
 func (m *Memo) Spent() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

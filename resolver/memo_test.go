@@ -138,3 +138,72 @@ func TestMemoWaiterCancel(t *testing.T) {
 	assert.Equal(t, 1, srv.Total())
 	assert.Equal(t, 1, m.Queries())
 }
+
+// TestMemoReserve: a reserved question is asked however many others came
+// first, and only within the budget: the units set aside are refused to
+// the others, a reserve larger than the budget is cut to it, and once the
+// budget is spent a reserved question may still make ReservedRoundTrips
+// further round trips (here a TCP retry), no other question any.
+func TestMemoReserve(t *testing.T) {
+	ctx := context.Background()
+	q := func(name string) resolver.Question { return resolver.Question{Name: name, Type: dns.TypeTXT} }
+	decisive, second := q("example.org."), q("Split.Example.org")
+	cases := []struct {
+		name    string
+		budget  int
+		reserve []resolver.Question
+		others  int      // distinct questions asked before the reserved ones
+		refused []string // the questions refused, in the order asked
+	}{
+		{"no reserve", 3, nil, 4, []string{"n3.example.org.", "example.org.", "split.example.org."}},
+		{"one reserved", 3, []resolver.Question{decisive}, 4, []string{"n2.example.org.", "n3.example.org.", "split.example.org."}},
+		{"two reserved, case-insensitive", 3, []resolver.Question{decisive, second}, 4, []string{"n1.example.org.", "n2.example.org.", "n3.example.org."}},
+		{"reserve cut to the budget", 1, []resolver.Question{decisive, second}, 2, []string{"n0.example.org.", "n1.example.org.", "split.example.org."}},
+		{"reserved twice counts once", 3, []resolver.Question{decisive, decisive}, 4, []string{"n2.example.org.", "n3.example.org.", "split.example.org."}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := resolver.NewMemo(testZone(t), tc.budget)
+			m.Reserve(tc.reserve...)
+			var refused []string
+			ask := func(name string) {
+				if _, err := m.Lookup(ctx, name, dns.TypeTXT); err != nil {
+					require.True(t, resolver.IsBudget(err), "%v", err)
+					refused = append(refused, resolver.Fqdn(name))
+				}
+			}
+			for i := range tc.others {
+				ask(fmt.Sprintf("n%d.example.org.", i))
+			}
+			ask(decisive.Name)
+			ask(second.Name)
+			assert.Equal(t, tc.refused, refused)
+			assert.Equal(t, tc.budget, m.Spent())
+			assert.True(t, m.Exhausted())
+		})
+	}
+
+	t.Run("round trips beyond the budget", func(t *testing.T) {
+		for _, reserved := range []bool{false, true} {
+			srv := resolvertest.Start(t, testZone(t))
+			srv.Truncate("example.org.")
+			m := resolver.NewMemo(resolvertest.Client(t, srv), 2)
+			if reserved {
+				m.Reserve(decisive)
+			}
+			_, err := m.Lookup(ctx, "mail.example.org.", dns.TypeA)
+			require.NoError(t, err)
+			_, err = m.Lookup(ctx, "example.org.", dns.TypeTXT) // UDP, then TCP
+			if !reserved {
+				require.True(t, resolver.IsBudget(err), "%v", err)
+				assert.Equal(t, 2, m.Spent())
+				continue
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 3, m.Spent(), "one round trip beyond the budget")
+			assert.Equal(t, 2, srv.Queries("example.org.", dns.TypeTXT))
+			_, err = m.Lookup(ctx, "mail.example.org.", dns.TypeAAAA)
+			require.True(t, resolver.IsBudget(err), "%v", err)
+		}
+	})
+}

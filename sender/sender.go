@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/miekg/dns"
+
 	"github.com/mailtrust/mailtrust/message"
 	"github.com/mailtrust/mailtrust/resolver"
 )
@@ -45,6 +47,16 @@ type Result struct {
 	Status Status
 	// Err is the DNS error behind StatusTemperror or StatusUnknown.
 	Err error
+}
+
+// Question returns the question Check asks for name, and ok false when
+// Check asks none (name is no valid DNS name). A caller that bounds an
+// evaluation's DNS may reserve it (resolver.Memo.Reserve).
+func Question(name string) (q resolver.Question, ok bool) {
+	if resolver.CheckName(name) != nil {
+		return q, false
+	}
+	return resolver.Question{Name: resolver.Fqdn(name), Type: dns.TypeMX}, true
 }
 
 // Check asks whether name exists.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailtrust/mailtrust/message"
+	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/resolver/resolvertest"
 	"github.com/mailtrust/mailtrust/sender"
 )
@@ -131,6 +132,37 @@ func TestRecipientsExcept(t *testing.T) {
 			}
 			if len(got) != len(tc.asked) {
 				t.Errorf("%d results %v, want one per question", len(got), got)
+			}
+		})
+	}
+}
+
+// TestQuestion: Question is the question Check asks, none for a name Check
+// refuses before DNS.
+func TestQuestion(t *testing.T) {
+	cases := []struct {
+		name string
+		want string // "" when no question is asked
+	}{
+		{"example.com", "MX example.com."},
+		{"Mail.Example.COM.", "MX mail.example.com."},
+		{"bad..example.com", ""},
+		{"", ""},
+		{"nul\x00.example.com", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ""
+			if q, ok := sender.Question(tc.name); ok {
+				got = resolver.TypeString(q.Type) + " " + q.Name
+			}
+			if got != tc.want {
+				t.Fatalf("Question(%q) = %q, want %q", tc.name, got, tc.want)
+			}
+			asked := &resolvertest.Questions{Resolver: resolvertest.Zone(t, zone, 0)}
+			sender.Check(context.Background(), asked, tc.name)
+			if a := strings.Join(asked.Asked(), ","); a != tc.want {
+				t.Errorf("Check asked %q, Question says %q", a, tc.want)
 			}
 		})
 	}

@@ -189,15 +189,12 @@ func qualifierStatus(q byte) Status {
 
 // lookupRecord finds the SPF record of domain (RFC 7208 §4.4, §4.5): nil
 // without error when there is none (nx tells whether the name does not
-// exist), an error wrapping ErrTemporary for a temporary DNS failure, and
-// a permerror cause when the records cannot be used.
+// exist), an error wrapping ErrTemporary for a DNS failure (recordFailure),
+// and a permerror cause when the records cannot be used.
 func (e *evaluator) lookupRecord(q, domain string) (rec *record, nx bool, err error) {
 	ans, err := e.r.Lookup(e.ctx, q, dns.TypeTXT)
 	if err != nil {
-		if resolver.IsTemporary(err) {
-			return nil, false, fmt.Errorf("%w: %w", ErrTemporary, err)
-		}
-		return nil, false, fmt.Errorf("%w: %w", ErrPermanentDNS, err)
+		return nil, false, recordFailure(err)
 	}
 	if ans.NXDomain() {
 		return nil, true, nil
@@ -315,15 +312,53 @@ func (e *evaluator) void() error {
 	return nil
 }
 
+// recordFailure classifies a failed lookup of an SPF record, the checked
+// domain's or an include or redirect target's. RFC 7208 §4.4: a server
+// failure, any other RCODE but 0 and 3 (REFUSED, FORMERR, NOTIMP, ...) or
+// a timeout is temperror: the server, not the domain, failed. A failure no
+// server reported is permerror: a CNAME loop the resolver found following
+// the chain (the domain's operator must fix it, §2.6.7; spf_test.go and
+// trust's TestDNSFaults hold it so, as for DKIM and DMARC), or a question
+// the evaluation's DNS budget refused (budgetFailure). An invalid name is
+// none, decided before any question (queryName, §4.3).
+func recordFailure(err error) error {
+	var re *resolver.Error
+	switch {
+	case resolver.IsTemporary(err):
+		return fmt.Errorf("%w: %w", ErrTemporary, err)
+	case resolver.IsBudget(err):
+		return budgetFailure(err)
+	case errors.As(err, &re) && re.Rcode >= 0:
+		// FORMERR, NOTIMP and the rarer rcodes, which the resolver calls
+		// permanent: asking them again will not help, but RFC 7208 §4.4
+		// does not blame the domain for them.
+		return fmt.Errorf("%w: %w: %w", ErrTemporary, ErrPermanentDNS, err)
+	}
+	return fmt.Errorf("%w: %w", ErrPermanentDNS, err)
+}
+
 // dnsFailure makes a failed lookup of a mechanism a temperror. RFC 7208
 // §5: any error other than NXDOMAIN makes check_host() return temperror,
 // so a permanent resolver failure (a CNAME loop) met there is one too; a
-// recursive server would have answered SERVFAIL.
+// recursive server would have answered SERVFAIL. A question the budget
+// refused is permerror, as at the record (budgetFailure).
 func dnsFailure(err error) error {
-	if resolver.IsTemporary(err) {
+	switch {
+	case resolver.IsTemporary(err):
 		return fmt.Errorf("%w: %w", ErrTemporary, err)
+	case resolver.IsBudget(err):
+		return budgetFailure(err)
 	}
 	return fmt.Errorf("%w: %w: %w", ErrTemporary, ErrPermanentDNS, err)
+}
+
+// budgetFailure is the permerror of a question refused by the DNS budget
+// of the evaluation (resolver.Memo). It is no temporary failure: asked
+// again, the same message spends the budget the same way, and a temperror
+// would let a message that spends it on purpose turn DMARC fail into
+// temperror (RFC 7489 §6.6.2) and be deferred without end.
+func budgetFailure(err error) error {
+	return fmt.Errorf("%w: %w", ErrPermanentDNS, err)
 }
 
 // addrQuestion is the address type compared with the client (RFC 7208

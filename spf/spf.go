@@ -74,7 +74,9 @@ var (
 	// ErrTemporary: a DNS question failed temporarily (RFC 7208 §2.6.6).
 	ErrTemporary = errors.New("spf: temporary DNS failure")
 	// ErrPermanentDNS: a DNS question failed for good (a CNAME loop, a
-	// malformed answer) where RFC 7208 calls for a permerror.
+	// rcode such as FORMERR, a question the DNS budget refused). Alone it
+	// is a permerror; beside ErrTemporary it is a temperror, as RFC 7208
+	// §4.4 and §5 make any rcode but 0 and 3.
 	ErrPermanentDNS = errors.New("spf: permanent DNS failure")
 	// ErrSyntax: a record does not follow the grammar (RFC 7208 §4.6, §12).
 	ErrSyntax = errors.New("spf: invalid record")
@@ -321,8 +323,10 @@ func evaluate(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, loc
 func errReason(err error) string {
 	var re *resolver.Error
 	if errors.As(err, &re) {
+		// The word follows the result, not the resolver: RFC 7208 makes
+		// some permanent resolver failures temperror (§4.4, §5).
 		what := "temporary"
-		if errors.Is(re.Kind, resolver.ErrPermanent) {
+		if !errors.Is(err, ErrTemporary) {
 			what = "permanent"
 		}
 		return fmt.Sprintf("%s DNS failure: %s %s: %s", what, strings.TrimSuffix(re.Name, "."), resolver.TypeString(re.Type), re.Reason)

@@ -152,6 +152,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	start := time.Now()
 	ck := connKey{ip: conn.IP, helo: conn.HELO, mailFrom: conn.MailFrom, fromDomain: v.From.Domain, unknown: conn.Missing()}
 	cached := ev.e.conns.get(ck, start)
+	ev.reserve(cached == nil)
 	if cached != nil {
 		// The same connection facts, answered by DNS not long ago.
 		// Copies: a caller may change its verdict's slices.
@@ -294,6 +295,24 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		ev.add(Deadline, "evaluation deadline reached: "+ctx.Err().Error())
 	}
 	return nil
+}
+
+// reserve sets part of the DNS budget aside for the questions that decide
+// what a spoof of the From domain becomes (Limits.MaxDNSQueries): the
+// DMARC policy's, and the From domain's existence when fromExists, the
+// check that asks it, will run. Without the reserve a message could spend
+// the budget on Cc domains, signatures and SPF includes so that the
+// policy of a p=reject domain is refused: DMARC permerror, not fail.
+func (ev *evaluation) reserve(fromExists bool) {
+	from := ev.v.From.Domain
+	if from == "" {
+		return
+	}
+	qs := dmarc.Questions(from)
+	if q, ok := sender.Question(from); ok && fromExists {
+		qs = append(qs, q)
+	}
+	ev.res.Reserve(qs...)
 }
 
 // feedBody streams the rest of br to the body hashers of the verifiers and

@@ -127,9 +127,20 @@ type Limits struct {
 	// counting once, and each further round trip a resolver.Client makes
 	// for it (a CNAME hop it follows, a retry, a TCP retry) one more.
 	// Default 100. Beyond it nothing more is sent: questions fail as
-	// permanent DNS errors,
-	// which the checks report in their own words, and the verdict gives
+	// permanent DNS errors, which the checks report in their own words
+	// (permerror, never temperror: the same message spends the budget the
+	// same way when asked again, and a temperror would turn DMARC fail
+	// into temperror, RFC 7489 §6.6.2), and the verdict gives
 	// dns.budget-exhausted.
+	//
+	// The questions that decide what a spoof becomes never starve: the
+	// TXT questions of DMARC policy discovery for the From domain (RFC
+	// 7489 §6.6.3) and the From domain's existence hold one unit each of
+	// the budget from the start, which no other question may spend, and
+	// each may make resolver.ReservedRoundTrips further round trips
+	// beyond the budget (resolver.Memo.Reserve). A message that spends
+	// the budget on Cc domains, signatures or SPF includes still meets
+	// its From domain's p=reject.
 	MaxDNSQueries int
 	// Timeout bounds one evaluation when the caller's context has no
 	// earlier deadline, reading the body included (checked per chunk).
