@@ -211,7 +211,7 @@ func FuzzFromHeader(f *testing.F) {
 		// Facts are never taken from below the boundary: without the
 		// fields below it, or with a sender's fields there instead, the
 		// session is the same.
-		above := fields[:s.Boundary+1 : s.Boundary+1]
+		above := fields[: s.Boundary+1 : s.Boundary+1]
 		for _, tail := range [][]HeaderField{nil, hostileTail, fields[s.Boundary:]} {
 			got := FromHeader(append(above, tail...), r)
 			if !reflect.DeepEqual(got, s) {
