@@ -23,7 +23,7 @@ func AuthServID(value string) string {
 					id.WriteByte(s[i])
 				}
 			case '"':
-				return strings.ToLower(id.String())
+				return lowerASCII(id.String())
 			default:
 				id.WriteByte(c)
 			}
@@ -37,7 +37,7 @@ func AuthServID(value string) string {
 		}
 		id.WriteByte(c)
 	}
-	return strings.ToLower(id.String())
+	return lowerASCII(id.String())
 }
 
 // skipCFWS returns s after its leading whitespace, line breaks and
@@ -59,4 +59,18 @@ func skipCFWS(s string) string {
 		}
 	}
 	return ""
+}
+
+// lowerASCII lower-cases ASCII letters only: strings.ToLower would turn
+// each invalid UTF-8 octet of a quoted id into a three-octet U+FFFD, and
+// fold non-ASCII letters (U+212A KELVIN SIGN) into ASCII ones, so that
+// other octets than the receiver's name would compare equal to it.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
