@@ -178,7 +178,7 @@ func (c *Cache) lookup(ctx context.Context, name string, qtype uint16) (*Answer,
 	}
 	c.mu.Unlock()
 	ans, err := c.inflight.wait(&c.mu, ctx, q, f)
-	return ans, err, joined
+	return ans.clone(), err, joined
 }
 
 // hit returns the fresh entry for q, if there is one, dropping an expired

@@ -28,6 +28,10 @@ const DefaultMaxQueries = 100
 //     7208 §4.6.4) stay the checks' business; this is the ceiling over all
 //     of them.
 //
+// Every asker of a question gets the same *Answer: answers a Memo returns
+// are shared read-only and must not be modified (copying one per asker
+// cost an allocation per question per check).
+//
 // A Memo is safe for concurrent use and is not shared across messages.
 type Memo struct {
 	r   Resolver
@@ -92,7 +96,7 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 	m.mu.Lock()
 	if res, ok := m.results[q]; ok {
 		m.mu.Unlock()
-		return res.ans.clone(), res.err, true
+		return res.ans, res.err, true
 	}
 	f := m.inflight[q]
 	switch {
@@ -120,7 +124,7 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 			if ans, err, ok := im.cached(q); ok {
 				m.results[q] = memoResult{ans, err}
 				m.mu.Unlock()
-				return ans.clone(), err, true
+				return ans, err, true
 			}
 		}
 		bctx := context.WithValue(ctx, budgetKey{}, memoBudget{m, q})
