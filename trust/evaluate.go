@@ -190,21 +190,30 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// One hasher per distinct (canonicalization, hash, l=) for DKIM and
 	// ARC together: an ARC-Message-Signature made like the author's
 	// signature costs no second pass over the body.
-	var bodies dkim.BodyHashers
+	// The set and its hashers (5 KiB each) come from the Evaluator's pool;
+	// every verifier given the set is done with it when this returns.
+	bodies, _ := ev.e.bodies.Get().(*dkim.BodyHashers)
+	if bodies == nil {
+		bodies = &dkim.BodyHashers{}
+	}
+	defer func() {
+		bodies.Reset()
+		ev.e.bodies.Put(bodies)
+	}()
 	// Signatures over a header block cut at a limit, or a body that cannot
 	// be found, cannot be verified: they are not attempted.
 	if h != nil && bodyOK {
 		dv = dkim.NewVerifier(ctx, ev.res, h, &dkim.Options{MaxSignatures: lim.MaxDKIMSignatures, Time: conn.Time,
-			BodyHashers: &bodies, KeyCache: &ev.e.keys})
+			BodyHashers: bodies, KeyCache: &ev.e.keys})
 		av = arc.NewVerifier(ctx, ev.res, h, &arc.Options{MaxSets: lim.MaxARCSets, Time: conn.Time,
-			BodyHashers: &bodies, KeyCache: &ev.e.keys})
+			BodyHashers: bodies, KeyCache: &ev.e.keys})
 	}
 
 	// 4. The body, once, through every hasher and the smuggling scanner.
 	if bodyOK && h != nil {
 		var scan message.SmugglingScanner
 		var over bool
-		over, ev.bodyErr = feedBody(ctx, br, &bodies, &scan, lim.MaxBodyBytes)
+		over, ev.bodyErr = feedBody(ctx, br, bodies, &scan, lim.MaxBodyBytes)
 		ev.smuggling = scan.Result()
 		if over {
 			ev.add(BodyLimit, fmt.Sprintf("body over %d octets: the rest not read", lim.MaxBodyBytes))

@@ -30,6 +30,7 @@ type Evaluator struct {
 	limits     Limits
 	log        *slog.Logger
 	readers    sync.Pool       // of *bufio.Reader, readerSize
+	bodies     sync.Pool       // of *dkim.BodyHashers, Reset: one per evaluation at a time
 	keys       dkim.KeyCache   // parsed DKIM and ARC key records
 	spfRecords spf.RecordCache // parsed SPF records
 
