@@ -37,7 +37,7 @@ type Evaluator struct {
 	// See Options.Receiver and Options.ReceiverAuthServID.
 	receiver           received.Receiver
 	receiverAuthServID string
-	conns              *connCache // nil: Options.ConnCache is zero
+	conns              *connCache // nil: Options.ConnCache is negative
 }
 
 // New returns an Evaluator for opts (nil means defaults).
