@@ -83,7 +83,7 @@ func NewMemo(r Resolver, maxQueries int) *Memo {
 // message; askedIndex the number of questions past which wasAsked uses
 // a map rather than the log.
 const (
-	memoSize   = 16
+	memoSize   = 8
 	askedIndex = 32
 )
 
