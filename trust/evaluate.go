@@ -80,7 +80,8 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		MaxHeaderBytes: lim.MaxHeaderBytes, MaxFields: lim.MaxHeaderFields, MaxLineLength: lim.MaxLineLength,
 	})
 	ev.header = h
-	v.MessageID = msgID(h)
+	rawID := messageID(h) // unfolded once: the verdict's and DMARC's sampling key
+	v.MessageID = msgID(rawID)
 	// The session facts, from the caller or the receiver's trace.
 	ev.readTrace(h)
 	ev.noteUnknown()
@@ -253,7 +254,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 				ids.DKIMTempErrorDomains = append(ids.DKIMTempErrorDomains, d.Domain)
 			}
 		}
-		v.DMARC = dmarc.Evaluate(disc, ids, &dmarc.Options{SampleKey: messageID(h)})
+		v.DMARC = dmarc.Evaluate(disc, ids, &dmarc.Options{SampleKey: rawID})
 	} else {
 		v.DMARC = dmarc.NoFromDomain("no single usable From domain")
 	}
@@ -360,9 +361,8 @@ func messageID(h *message.Header) string {
 }
 
 // msgID returns the Message-ID's msg-id without angle brackets (RFC 5322
-// §3.6.4), "" when there is none.
-func msgID(h *message.Header) string {
-	id := messageID(h)
+// §3.6.4) from id, the unfolded Message-ID field; "" when there is none.
+func msgID(id string) string {
 	if i := strings.IndexByte(id, '<'); i >= 0 {
 		if j := strings.IndexByte(id[i:], '>'); j > 0 {
 			return strings.TrimSpace(id[i+1 : i+j])
