@@ -258,8 +258,19 @@ const crlfRun = "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\
 //
 // A BodyHasher is not safe for concurrent use.
 type BodyHasher struct {
+	h   hash.Hash
+	alg crypto.Hash // what h computes
+	bodyState
+
+	buf     [bodyBufSize]byte // octets 0 to n: canonical, not yet hashed
+	crlfs64 [128]byte         // 64 CRLFs to emit withheld line ends from
+}
+
+// bodyState is what a BodyHasher knows of the body written so far: a
+// reused hasher (BodyHashers.Reset) starts again from a zero bodyState
+// and a reset h.
+type bodyState struct {
 	relaxed bool
-	h       hash.Hash
 	limit   int64 // octets to hash, < 0: all (no l=)
 	hashed  int64 // octets given to h
 	total   int64 // canonical octets, hashed or not
@@ -271,9 +282,7 @@ type BodyHasher struct {
 	emitted  bool  // some canonical content was produced
 	sum      []byte
 
-	n       int
-	buf     [bodyBufSize]byte
-	crlfs64 [128]byte // 64 CRLFs to emit withheld line ends from
+	n int // octets of buf in use
 
 	cut   error // why the body stopped before its end (Cut)
 	keep  bool  // asked for through BodyHashers.Hasher: hashed to the end
@@ -286,9 +295,17 @@ type BodyHasher struct {
 // or crypto.SHA1). limit is the l= value: only the first limit octets of the
 // canonical body are hashed; limit < 0 means no l= (the whole body).
 func NewBodyHasher(c Canonicalization, h crypto.Hash, limit int64) *BodyHasher {
-	b := &BodyHasher{relaxed: c == Relaxed, h: h.New(), limit: limit}
+	b := &BodyHasher{h: h.New(), alg: h, bodyState: bodyState{relaxed: c == Relaxed, limit: limit}}
 	copy(b.crlfs64[:], crlfRun)
 	return b
+}
+
+// reuse makes b a new hasher for canonicalization c and limit, of the hash
+// it was made for: nothing of the body it hashed before remains (sum is
+// dropped, not overwritten, so a result that kept it stays intact).
+func (b *BodyHasher) reuse(c Canonicalization, limit int64) {
+	b.h.Reset()
+	b.bodyState = bodyState{relaxed: c == Relaxed, limit: limit}
 }
 
 // Write canonicalizes and hashes p. It never fails; after Sum it does
@@ -606,7 +623,30 @@ func (b *BodyHasher) emit(p []byte) {
 type BodyHashers struct {
 	keys      []hasherKey // a message has few: a list beats a map
 	list      []*BodyHasher
-	verifiers []*Verifier // told before each Write to drop failed keys' hashers
+	verifiers []*Verifier   // told before each Write to drop failed keys' hashers
+	spare     []*BodyHasher // kept by Reset for the next message
+}
+
+// maxSpareHashers bounds the hashers Reset keeps: a message with many
+// distinct (canonicalization, hash, l=) does not make the set hold them
+// all for every message after it. Most messages need one or two.
+const maxSpareHashers = 4
+
+// Reset empties the set for the body of another message. The hashers it
+// made (about 5 KiB each) are kept, up to a few, and reused, reset, when
+// the next message asks for the same hash: a server evaluating many
+// messages then allocates none. Call it only once every verifier given
+// the set is done (Results returned); a hasher taken from the set before
+// must not be used after.
+func (s *BodyHashers) Reset() {
+	for _, b := range s.list {
+		if len(s.spare) < maxSpareHashers {
+			s.spare = append(s.spare, b)
+		}
+	}
+	clear(s.list)
+	clear(s.verifiers)
+	s.keys, s.list, s.verifiers = s.keys[:0], s.list[:0], s.verifiers[:0]
 }
 
 type hasherKey struct {
@@ -644,7 +684,20 @@ func (s *BodyHashers) get(c Canonicalization, h crypto.Hash, limit int64) *BodyH
 			return s.list[i]
 		}
 	}
-	b := NewBodyHasher(c, h, limit)
+	var b *BodyHasher
+	for i, sp := range s.spare {
+		if sp.alg == h {
+			b = sp
+			last := len(s.spare) - 1
+			s.spare[i], s.spare[last] = s.spare[last], nil
+			s.spare = s.spare[:last]
+			b.reuse(c, limit)
+			break
+		}
+	}
+	if b == nil {
+		b = NewBodyHasher(c, h, limit)
+	}
 	s.keys = append(s.keys, k)
 	s.list = append(s.list, b)
 	return b

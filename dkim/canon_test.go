@@ -405,3 +405,55 @@ func TestWriteScan(t *testing.T) {
 	_, _ = want.Write(body)
 	require.Equal(t, want.Result(), scan.Result())
 }
+
+// TestBodyHashersReset: a set reused after Reset hashes each message as a
+// new set would, whatever the previous message left in the hashers it
+// reuses (withheld CRLFs, a half CRLF, a cut, an l= reached), keeps at
+// most maxSpareHashers, and leaves the sums given out before intact.
+func TestBodyHashersReset(t *testing.T) {
+	type use struct {
+		c     Canonicalization
+		h     crypto.Hash
+		limit int64
+	}
+	msgs := []struct {
+		uses []use
+		body string
+		cut  bool
+	}{
+		{[]use{{Relaxed, crypto.SHA256, -1}, {Simple, crypto.SHA256, -1}}, "a  b \r\n\r\n\r\n\r", false},
+		{[]use{{Simple, crypto.SHA256, 3}}, "\r\nxyz\r\n", false},
+		{[]use{{Relaxed, crypto.SHA256, -1}, {Relaxed, crypto.SHA1, -1}}, "one\r\ntwo\t\r\n", true},
+		{[]use{{Relaxed, crypto.SHA256, 4}, {Simple, crypto.SHA1, -1}, {Simple, crypto.SHA256, -1}}, "line\r\n", false},
+		{[]use{{Relaxed, crypto.SHA256, -1}, {Simple, crypto.SHA256, -1}, {Relaxed, crypto.SHA256, 1},
+			{Simple, crypto.SHA256, 2}, {Relaxed, crypto.SHA256, 3}, {Simple, crypto.SHA256, 4}}, "x\r\n", false},
+		{[]use{{Simple, crypto.SHA256, -1}}, "", false},
+	}
+	var reused BodyHashers
+	var earlier [][]byte
+	var earlierWant [][]byte
+	for i, m := range msgs {
+		var fresh BodyHashers
+		var got, want []*BodyHasher
+		for _, u := range m.uses {
+			got = append(got, reused.Hasher(u.c, u.h, u.limit))
+			want = append(want, fresh.Hasher(u.c, u.h, u.limit))
+		}
+		for _, s := range []*BodyHashers{&reused, &fresh} {
+			_, _ = s.Write([]byte(m.body))
+			if m.cut {
+				s.Cut(ErrBodyLimit)
+			}
+		}
+		for j := range got {
+			assert.Equal(t, want[j].Sum(), got[j].Sum(), "message %d hasher %d", i, j)
+			assert.Equal(t, want[j].Length(), got[j].Length(), "message %d hasher %d", i, j)
+			earlier = append(earlier, got[j].Sum())
+			earlierWant = append(earlierWant, append([]byte(nil), want[j].Sum()...))
+		}
+		reused.Reset()
+		assert.Equal(t, 0, reused.Len())
+		assert.LessOrEqual(t, len(reused.spare), maxSpareHashers)
+	}
+	assert.Equal(t, earlierWant, earlier, "sums given out survive reuse")
+}

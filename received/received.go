@@ -238,12 +238,34 @@ func parseDate(toks []token) time.Time {
 	// Try the longest prefix that parses: the date is at most six words
 	// (day-name, day, month, year, time, zone).
 	for n := min(len(words), 6); n >= 4; n-- {
-		if d, err := mail.ParseDate(strings.Join(words[:n], " ")); err == nil {
+		s := strings.Join(words[:n], " ")
+		// The RFC 5322 §3.3 form nearly every receiver writes, first:
+		// mail.ParseDate tries dozens of layouts, and every one that
+		// fails allocates an error. This layout is one of them, and any
+		// layout that reads s reads the same instant.
+		switch {
+		case n == 6 && strings.HasSuffix(words[0], ","):
+			if d, err := time.Parse(dateWithDay, s); err == nil {
+				return d.UTC()
+			}
+		case n == 5 && !strings.HasSuffix(words[0], ","):
+			if d, err := time.Parse(dateWithoutDay, s); err == nil {
+				return d.UTC()
+			}
+		}
+		if d, err := mail.ParseDate(s); err == nil {
 			return d.UTC()
 		}
 	}
 	return time.Time{}
 }
+
+// The common date-time forms (RFC 5322 §3.3, numeric zone); "2" reads a
+// day of one or two digits.
+const (
+	dateWithDay    = "Mon, 2 Jan 2006 15:04:05 -0700"
+	dateWithoutDay = "2 Jan 2006 15:04:05 -0700"
+)
 
 // parseFrom reads the from-clause: its word and the TCP-info comments.
 //

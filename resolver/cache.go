@@ -90,6 +90,9 @@ type cacheEntry struct {
 	err     error
 	expires time.Time
 	size    int
+	// view is the answer as last given to a Memo, TTL left included:
+	// shared read-only by the Memos that take it within the same second.
+	view *Answer
 }
 
 // entrySize approximates the memory an entry holds: a fixed overhead for
@@ -160,7 +163,7 @@ func (c *Cache) lookup(ctx context.Context, name string, qtype uint16) (*Answer,
 	}
 	now := c.now()
 	c.mu.Lock()
-	if ans, err, ok := c.hit(q, now); ok {
+	if ans, err, ok := c.hit(q, now, false); ok {
 		c.mu.Unlock()
 		return ans, err, false
 	}
@@ -178,12 +181,13 @@ func (c *Cache) lookup(ctx context.Context, name string, qtype uint16) (*Answer,
 	}
 	c.mu.Unlock()
 	ans, err := c.inflight.wait(&c.mu, ctx, q, f)
-	return ans, err, joined
+	return ans.clone(), err, joined
 }
 
 // hit returns the fresh entry for q, if there is one, dropping an expired
-// one. Called with c.mu held.
-func (c *Cache) hit(q Question, now time.Time) (*Answer, error, bool) {
+// one: a copy of its answer, or with shared the answer a Memo may share
+// read-only (cacheEntry.shared). Called with c.mu held.
+func (c *Cache) hit(q Question, now time.Time, shared bool) (*Answer, error, bool) {
 	if c.entries == nil {
 		c.entries = map[Question]*list.Element{}
 		c.inflight = flights{}
@@ -199,6 +203,10 @@ func (c *Cache) hit(q Question, now time.Time) (*Answer, error, bool) {
 	}
 	c.lru.MoveToFront(el)
 	c.stats.Hits++
+	if shared {
+		ans, err := e.shared(now)
+		return ans, err, true
+	}
 	ans, err := e.result(now)
 	return ans, err, true
 }
@@ -209,7 +217,7 @@ func (c *Cache) cached(q Question) (*Answer, error, bool) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.hit(q, now)
+	return c.hit(q, now, true) // a Memo: its answers are read-only
 }
 
 // Stats returns the counters so far.
@@ -296,4 +304,20 @@ func (e *cacheEntry) result(now time.Time) (*Answer, error) {
 	a := e.ans.clone()
 	a.TTL = uint32(e.expires.Sub(now) / time.Second)
 	return a, nil
+}
+
+// shared is result for a Memo, whose answers are read-only: the same copy
+// for every Memo that asks within one second of TTL left, made anew when
+// the TTL left has changed.
+func (e *cacheEntry) shared(now time.Time) (*Answer, error) {
+	if e.err != nil {
+		return nil, e.err
+	}
+	ttl := uint32(e.expires.Sub(now) / time.Second)
+	if e.view == nil || e.view.TTL != ttl {
+		a := e.ans.clone()
+		a.TTL = ttl
+		e.view = a
+	}
+	return e.view, nil
 }

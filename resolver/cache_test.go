@@ -324,3 +324,30 @@ func TestCacheBudgetOfAnother(t *testing.T) {
 	assert.False(t, rich.Exhausted())
 	assert.Positive(t, cache.Stats().Shared, "the rich message joined the poor one's question")
 }
+
+// TestCacheSharesWithMemos: the Memos of two messages over one Cache share
+// one copy of a cached answer while its TTL left is the same, get a new
+// one with the TTL left when it has changed, and the Cache's own callers
+// still get copies of their own.
+func TestCacheSharesWithMemos(t *testing.T) {
+	clk := newClock()
+	c := &resolver.Cache{Resolver: testZone(t), Now: clk.Now}
+	ctx := context.Background()
+	_, err := c.Lookup(ctx, "mail.example.org.", dns.TypeA)
+	require.NoError(t, err)
+	first, err := resolver.NewMemo(c, 0).Lookup(ctx, "mail.example.org.", dns.TypeA)
+	require.NoError(t, err)
+	second, err := resolver.NewMemo(c, 0).Lookup(ctx, "mail.example.org.", dns.TypeA)
+	require.NoError(t, err)
+	assert.Same(t, first, second)
+	clk.Advance(10 * time.Second)
+	later, err := resolver.NewMemo(c, 0).Lookup(ctx, "mail.example.org.", dns.TypeA)
+	require.NoError(t, err)
+	assert.NotSame(t, first, later)
+	assert.Equal(t, first.TTL-10, later.TTL, "the TTL left")
+	assert.Equal(t, first.Records, later.Records)
+	own, err := c.Lookup(ctx, "mail.example.org.", dns.TypeA)
+	require.NoError(t, err)
+	assert.NotSame(t, later, own)
+	assert.Equal(t, later.TTL, own.TTL)
+}

@@ -50,19 +50,20 @@ func (fs flights) start(mu *sync.Mutex, ctx context.Context, q Question, r Resol
 	return f
 }
 
-// wait returns the answer of f, or an error wrapping ErrTemporary as soon
+// wait returns the answer of f (shared: the owner copies it if its
+// callers may change it), or an error wrapping ErrTemporary as soon
 // as ctx ends, dropping the caller's reference. Call without mu held.
 func (fs flights) wait(mu *sync.Mutex, ctx context.Context, q Question, f *flight) (*Answer, error) {
 	select {
 	case <-f.done:
-		return f.ans.clone(), f.err
+		return f.ans, f.err
 	case <-ctx.Done():
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	select {
 	case <-f.done: // the answer came at the same moment: use it
-		return f.ans.clone(), f.err
+		return f.ans, f.err
 	default:
 	}
 	f.refs--

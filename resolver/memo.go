@@ -3,7 +3,9 @@ package resolver
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultMaxQueries is the query budget of a Memo made with maxQueries <= 0.
@@ -35,6 +37,10 @@ const ReservedRoundTrips = 3
 //   - Reserve sets part of the budget aside for the questions that decide
 //     the verdict, so that a message cannot spend the budget before them.
 //
+// Every asker of a question gets the same *Answer: answers a Memo returns
+// are shared read-only and must not be modified (copying one per asker
+// cost an allocation per question per check).
+//
 // A Memo is safe for concurrent use and is not shared across messages.
 type Memo struct {
 	r   Resolver
@@ -43,7 +49,7 @@ type Memo struct {
 	mu        sync.Mutex
 	results   map[Question]memoResult
 	inflight  flights
-	asked     map[Question]bool
+	asked     map[Question]bool // nil until the log is long (markAsked)
 	log       []Question
 	spent     int               // budget used: questions and extra round trips
 	held      map[Question]bool // reserved questions not yet asked: a unit each (Reserve)
@@ -52,6 +58,7 @@ type Memo struct {
 	exchanges int               // round trips made in all
 	exhausted bool
 	closed    chan struct{} // closed at once: the done channel of work Go did inline
+	misses    atomic.Int64  // questions inline runs (Go) found not at hand
 }
 
 // immediate is a Resolver that can tell, without blocking, the answer it
@@ -71,13 +78,45 @@ func NewMemo(r Resolver, maxQueries int) *Memo {
 	if maxQueries <= 0 {
 		maxQueries = DefaultMaxQueries
 	}
+	// Sized for a typical message's questions; the maps a warm cache never
+	// needs (questions in flight, round trips) are made on first use.
 	return &Memo{
-		r:        r,
-		max:      maxQueries,
-		results:  map[Question]memoResult{},
-		inflight: flights{},
-		asked:    map[Question]bool{},
-		trips:    map[Question]int{},
+		r:       r,
+		max:     maxQueries,
+		results: make(map[Question]memoResult, memoSize),
+		log:     make([]Question, 0, memoSize),
+	}
+}
+
+// memoSize is about the number of distinct questions of one ordinary
+// message; askedIndex the number of questions past which wasAsked uses
+// a map rather than the log.
+const (
+	memoSize   = 8
+	askedIndex = 32
+)
+
+// wasAsked reports whether q was asked upstream. Called with m.mu held.
+func (m *Memo) wasAsked(q Question) bool {
+	if m.asked != nil {
+		return m.asked[q]
+	}
+	return slices.Contains(m.log, q)
+}
+
+// markAsked records q as asked upstream. Called with m.mu held.
+func (m *Memo) markAsked(q Question) {
+	m.log = append(m.log, q)
+	switch {
+	case m.asked != nil:
+		m.asked[q] = true
+	case len(m.log) > askedIndex:
+		// Many questions (a budget above the default): a linear search
+		// per new question would grow quadratic.
+		m.asked = make(map[Question]bool, 2*len(m.log))
+		for _, q := range m.log {
+			m.asked[q] = true
+		}
 	}
 }
 
@@ -101,7 +140,7 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 	m.mu.Lock()
 	if res, ok := m.results[q]; ok {
 		m.mu.Unlock()
-		return res.ans.clone(), res.err, true
+		return res.ans, res.err, true
 	}
 	f := m.inflight[q]
 	switch {
@@ -113,7 +152,7 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 	default:
 		// A question whose askers all left before the answer came is asked
 		// again, but counts once.
-		if !m.asked[q] {
+		if !m.wasAsked(q) {
 			if !m.admit(q) {
 				m.exhausted = true
 				m.mu.Unlock()
@@ -121,8 +160,7 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 			}
 			delete(m.held, q) // its unit is the one spent now
 			m.spent++
-			m.asked[q] = true
-			m.log = append(m.log, q)
+			m.markAsked(q)
 		}
 		// An answer the upstream holds is taken on the asker's goroutine:
 		// with a warm cache, a question costs no goroutine.
@@ -130,10 +168,13 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 			if ans, err, ok := im.cached(q); ok {
 				m.results[q] = memoResult{ans, err}
 				m.mu.Unlock()
-				return ans.clone(), err, true
+				return ans, err, true
 			}
 		}
 		bctx := context.WithValue(ctx, budgetKey{}, memoBudget{m, q})
+		if m.inflight == nil {
+			m.inflight = flights{}
+		}
 		f = m.inflight.start(&m.mu, bctx, q, m.r, func(ans *Answer, err error) {
 			m.results[q] = memoResult{ans, err}
 		})
@@ -178,7 +219,7 @@ func (m *Memo) Reserve(qs ...Question) {
 	defer m.mu.Unlock()
 	for _, q := range qs {
 		q = question(q.Name, q.Type)
-		if m.asked[q] || m.held[q] {
+		if m.wasAsked(q) || m.held[q] {
 			continue
 		}
 		if m.spent+len(m.held) >= m.max {
@@ -233,6 +274,9 @@ func spend(ctx context.Context) error {
 			return budgetError(b.q)
 		}
 		m.spent++
+	}
+	if m.trips == nil {
+		m.trips = map[Question]int{}
 	}
 	m.trips[b.q]++
 	m.exchanges++

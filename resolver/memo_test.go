@@ -207,3 +207,29 @@ func TestMemoReserve(t *testing.T) {
 		}
 	})
 }
+
+// TestMemoManyQuestions: past the questions a message usually asks, a
+// Memo still asks each once, counts each once against its budget, and
+// shares one Answer between the askers of a question.
+func TestMemoManyQuestions(t *testing.T) {
+	z := resolver.NewZone()
+	m := resolver.NewMemo(z, 80)
+	for range 2 {
+		for i := range 60 {
+			_, err := m.Lookup(context.Background(), fmt.Sprintf("n%d.example.com", i), dns.TypeA)
+			require.NoError(t, err)
+		}
+	}
+	assert.Equal(t, 60, m.Queries())
+	assert.Equal(t, 60, m.Spent())
+	a, err := m.Lookup(context.Background(), "n7.example.com", dns.TypeA)
+	require.NoError(t, err)
+	b, err := m.Lookup(context.Background(), "N7.example.com.", dns.TypeA)
+	require.NoError(t, err)
+	assert.Same(t, a, b, "one answer, shared read-only")
+	for i := 60; i < 100; i++ {
+		_, err = m.Lookup(context.Background(), fmt.Sprintf("n%d.example.com", i), dns.TypeA)
+	}
+	assert.ErrorIs(t, err, resolver.ErrPermanent, "the budget still holds")
+	assert.Equal(t, 80, m.Queries())
+}

@@ -48,7 +48,8 @@ type Resolver interface {
 	Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error)
 }
 
-// Answer is the result of one DNS question.
+// Answer is the result of one DNS question. An Answer from a Memo is
+// shared by every check of the message: read it, never change it.
 type Answer struct {
 	// Name is the question name, fully qualified and lower case.
 	Name string

@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"context"
-	"sync/atomic"
 )
 
 // Go runs f, a piece of work that asks its DNS questions of the Resolver
@@ -25,13 +24,17 @@ import (
 // goroutine of its own.
 func Go(r Resolver, f func(Resolver)) <-chan struct{} {
 	switch v := r.(type) {
-	case *noWait:
+	case noWait:
 		f(v)
 		return v.m.closedChan()
 	case *Memo:
-		nw := &noWait{m: v}
-		f(nw)
-		if !nw.missed.Load() {
+		// A miss of any inline run of this Memo meanwhile, even one on
+		// another goroutine, sends f to a goroutine: at worst f runs a
+		// second time, which it must allow anyway; a miss of f's own is
+		// never overlooked.
+		before := v.misses.Load()
+		f(noWait{m: v})
+		if v.misses.Load() == before {
 			return v.closedChan()
 		}
 	}
@@ -43,17 +46,17 @@ func Go(r Resolver, f func(Resolver)) <-chan struct{} {
 	return done
 }
 
-// noWait is the view of a Memo that Go gives f for its first run.
+// noWait is the view of a Memo that Go gives f for its first run. It is
+// one pointer: as a Resolver it costs no allocation.
 type noWait struct {
-	m      *Memo
-	missed atomic.Bool
+	m *Memo
 }
 
 // Lookup implements Resolver.
-func (v *noWait) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+func (v noWait) Lookup(ctx context.Context, name string, qtype uint16) (*Answer, error) {
 	ans, err, ok := v.m.lookup(ctx, name, qtype, false)
 	if !ok {
-		v.missed.Store(true)
+		v.m.misses.Add(1)
 		return nil, &Error{Name: Fqdn(name), Type: qtype, Rcode: -1, Reason: "answer not at hand yet", Kind: ErrTemporary}
 	}
 	return ans, err
@@ -64,10 +67,14 @@ func (v *noWait) Lookup(ctx context.Context, name string, qtype uint16) (*Answer
 // after first use.
 type Tasks struct {
 	done []<-chan struct{}
+	buf  [8]<-chan struct{} // done's first array: a check starts a few
 }
 
 // Go starts f with Go(r, f).
 func (t *Tasks) Go(r Resolver, f func(Resolver)) {
+	if t.done == nil {
+		t.done = t.buf[:0]
+	}
 	t.done = append(t.done, Go(r, f))
 }
 

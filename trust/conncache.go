@@ -49,8 +49,16 @@ type connCache struct {
 	m   map[connKey]*connResults
 }
 
+// DefaultConnCache is the number of connections whose results an
+// Evaluator keeps when Options.ConnCache is zero: a few KiB each at most,
+// a few MiB in all.
+const DefaultConnCache = 4096
+
 func newConnCache(max int) *connCache {
-	if max <= 0 {
+	if max == 0 {
+		max = DefaultConnCache
+	}
+	if max < 0 {
 		return nil
 	}
 	return &connCache{max: max, m: make(map[connKey]*connResults)}

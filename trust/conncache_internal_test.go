@@ -25,8 +25,9 @@ func TestConnCacheExpiryAndBound(t *testing.T) {
 	}
 	require.LessOrEqual(t, len(c.m), 2, "bounded")
 	require.NotNil(t, c.get(k(4), now), "the newest is kept")
-	require.Nil(t, newConnCache(0), "zero keeps none")
-	require.Nil(t, newConnCache(0).get(k(1), now))
+	require.Nil(t, newConnCache(-1), "negative keeps none")
+	require.Nil(t, newConnCache(-1).get(k(1), now))
+	require.Equal(t, DefaultConnCache, newConnCache(0).max, "zero is the default size")
 }
 
 func TestMemoExpiry(t *testing.T) {

@@ -13,10 +13,11 @@ import (
 )
 
 // TestConnCache evaluates the same message from the same connection twice:
-// with Options.ConnCache the second evaluation asks none of the questions
-// of PTR, HELO, SPF and the From and MAIL FROM existence checks, only
-// those of the message (DKIM key, DMARC), and gives the same verdict;
-// without it, it asks them all again.
+// with Options.ConnCache zero (the default) or positive, the second
+// evaluation asks none of the questions of PTR, HELO, SPF and the From and
+// MAIL FROM existence checks, only those of the message (DKIM key,
+// DMARC), and gives the same verdict; with it negative, it asks them all
+// again.
 func TestConnCache(t *testing.T) {
 	f := newBenchFixture(t, case10K)
 	c := f.cases[case10K]
@@ -30,7 +31,8 @@ func TestConnCache(t *testing.T) {
 		size   int
 		reused bool
 	}{
-		{"off by default", 0, false},
+		{"off", -1, false},
+		{"on by default", 0, true},
 		{"on", 16, true},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {

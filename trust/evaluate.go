@@ -84,7 +84,8 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 		MaxHeaderBytes: lim.MaxHeaderBytes, MaxFields: lim.MaxHeaderFields, MaxLineLength: lim.MaxLineLength,
 	})
 	ev.header = h
-	v.MessageID = msgID(h)
+	rawID := messageID(h) // unfolded once: the verdict's and DMARC's sampling key
+	v.MessageID = msgID(rawID)
 	// The session facts, from the caller or the receiver's trace.
 	ev.readTrace(h)
 	ev.noteUnknown()
@@ -198,21 +199,30 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 	// One hasher per distinct (canonicalization, hash, l=) for DKIM and
 	// ARC together: an ARC-Message-Signature made like the author's
 	// signature costs no second pass over the body.
-	var bodies dkim.BodyHashers
+	// The set and its hashers (5 KiB each) come from the Evaluator's pool;
+	// every verifier given the set is done with it when this returns.
+	bodies, _ := ev.e.bodies.Get().(*dkim.BodyHashers)
+	if bodies == nil {
+		bodies = &dkim.BodyHashers{}
+	}
+	defer func() {
+		bodies.Reset()
+		ev.e.bodies.Put(bodies)
+	}()
 	// Signatures over a header block cut at a limit, or a body that cannot
 	// be found, cannot be verified: they are not attempted.
 	if h != nil && bodyOK {
 		dv = dkim.NewVerifier(ctx, ev.res, h, &dkim.Options{MaxSignatures: lim.MaxDKIMSignatures, Time: conn.Time,
-			BodyHashers: &bodies, KeyCache: &ev.e.keys})
+			BodyHashers: bodies, KeyCache: &ev.e.keys})
 		av = arc.NewVerifier(ctx, ev.res, h, &arc.Options{MaxSets: lim.MaxARCSets, Time: conn.Time,
-			BodyHashers: &bodies, KeyCache: &ev.e.keys})
+			BodyHashers: bodies, KeyCache: &ev.e.keys})
 	}
 
 	// 4. The body, once, through every hasher and the smuggling scanner.
 	if bodyOK && h != nil {
 		var scan message.SmugglingScanner
 		var over bool
-		over, ev.bodyErr = feedBody(ctx, br, &bodies, &scan, lim.MaxBodyBytes)
+		over, ev.bodyErr = feedBody(ctx, br, bodies, &scan, lim.MaxBodyBytes)
 		ev.smuggling = scan.Result()
 		if over {
 			ev.add(BodyLimit, fmt.Sprintf("body over %d octets: the rest not read", lim.MaxBodyBytes))
@@ -252,7 +262,7 @@ func (ev *evaluation) run(ctx context.Context, msg io.Reader) error {
 				ids.DKIMTempErrorDomains = append(ids.DKIMTempErrorDomains, d.Domain)
 			}
 		}
-		v.DMARC = dmarc.Evaluate(disc, ids, &dmarc.Options{SampleKey: messageID(h)})
+		v.DMARC = dmarc.Evaluate(disc, ids, &dmarc.Options{SampleKey: rawID})
 	} else {
 		v.DMARC = dmarc.NoFromDomain("no single usable From domain")
 	}
@@ -379,9 +389,8 @@ func messageID(h *message.Header) string {
 }
 
 // msgID returns the Message-ID's msg-id without angle brackets (RFC 5322
-// §3.6.4), "" when there is none.
-func msgID(h *message.Header) string {
-	id := messageID(h)
+// §3.6.4) from id, the unfolded Message-ID field; "" when there is none.
+func msgID(id string) string {
 	if i := strings.IndexByte(id, '<'); i >= 0 {
 		if j := strings.IndexByte(id[i:], '>'); j > 0 {
 			return strings.TrimSpace(id[i+1 : i+j])

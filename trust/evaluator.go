@@ -30,13 +30,14 @@ type Evaluator struct {
 	limits     Limits
 	log        *slog.Logger
 	readers    sync.Pool       // of *bufio.Reader, readerSize
+	bodies     sync.Pool       // of *dkim.BodyHashers, Reset: one per evaluation at a time
 	keys       dkim.KeyCache   // parsed DKIM and ARC key records
 	spfRecords spf.RecordCache // parsed SPF records
 
 	// See Options.Receiver and Options.ReceiverAuthServID.
 	receiver           received.Receiver
 	receiverAuthServID string
-	conns              *connCache // nil: Options.ConnCache is zero
+	conns              *connCache // nil: Options.ConnCache is negative
 }
 
 // New returns an Evaluator for opts (nil means defaults).

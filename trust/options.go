@@ -235,8 +235,10 @@ type Options struct {
 	// domains, per (IP, HELO, MAIL FROM, From domain), each until the
 	// smallest TTL of the answers of the evaluation that computed it (at
 	// most five minutes), and never when a question of it failed. The
-	// same sender sends many messages. Zero keeps none. Use it only when
-	// Resolver is one view of DNS for every message (a cache over real
-	// DNS), not one that changes per message (a replayed case's zone).
+	// same sender sends many messages. Zero means DefaultConnCache; a
+	// negative value keeps none. Reuse is right whenever Resolver answers
+	// the same question the same way within its TTL, as any DNS cache
+	// assumes (real DNS, one zone for a whole replay); keep none when it
+	// is made to answer differently from one message to the next.
 	ConnCache int
 }

@@ -21,89 +21,127 @@ import (
 // quote (RFC 5322 §3.2.4). It builds the field in one buffer: an
 // evaluation writes one per message.
 func Format(authServID string, results []authres.Result) string {
-	var b strings.Builder
-	b.Grow(64 + 96*len(results))
-	b.WriteString(authServID)
-	if len(results) == 0 {
-		b.WriteString("; none")
-		return b.String()
-	}
+	var w Writer
+	w.Start(authServID, len(results))
 	for _, r := range results {
 		var (
 			method string
 			value  authres.ResultValue
-			params []param
-			buf    [4]param
+			params []Param
+			buf    [4]Param
 		)
 		params = buf[:0]
 		switch r := r.(type) {
 		case *authres.SPFResult:
 			method, value = "spf", r.Value
-			params = append(params, param{"reason", r.Reason}, param{"smtp.helo", r.Helo}, param{"smtp.mailfrom", r.From})
+			params = append(params, Param{"reason", r.Reason}, Param{"smtp.helo", r.Helo}, Param{"smtp.mailfrom", r.From})
 		case *authres.DKIMResult:
 			method, value = "dkim", r.Value
-			params = append(params, param{"reason", r.Reason}, param{"header.d", r.Domain}, param{"header.i", r.Identifier})
+			params = append(params, Param{"reason", r.Reason}, Param{"header.d", r.Domain}, Param{"header.i", r.Identifier})
 		case *authres.DMARCResult:
 			method, value = "dmarc", r.Value
-			params = append(params, param{"reason", r.Reason}, param{"header.from", r.From})
+			params = append(params, Param{"reason", r.Reason}, Param{"header.from", r.From})
 		case *authres.IPRevResult:
 			method, value = "iprev", r.Value
-			params = append(params, param{"reason", r.Reason}, param{"policy.iprev", r.IP})
+			params = append(params, Param{"reason", r.Reason}, Param{"policy.iprev", r.IP})
 		case *authres.ARCResult:
 			method, value = "arc", r.Value
 			var oldest string
 			if r.OldestPass > 0 {
 				oldest = strconv.Itoa(r.OldestPass)
 			}
-			params = append(params, param{"header.oldest-pass", oldest}, param{"smtp.remote-ip", r.RemoteIP})
+			params = append(params, Param{"header.oldest-pass", oldest}, Param{"smtp.remote-ip", r.RemoteIP})
 		case *authres.AuthResult:
 			method, value = "auth", r.Value
-			params = append(params, param{"smtp.auth", r.Auth})
+			params = append(params, Param{"smtp.auth", r.Auth})
 		case *authres.DomainKeysResult:
 			method, value = "domainkeys", r.Value
-			params = append(params, param{"reason", r.Reason}, param{"header.d", r.Domain}, param{"header.from", r.From}, param{"header.sender", r.Sender})
+			params = append(params, Param{"reason", r.Reason}, Param{"header.d", r.Domain}, Param{"header.from", r.From}, Param{"header.sender", r.Sender})
 		case *authres.SenderIDResult:
 			method, value = "sender-id", r.Value
-			params = append(params, param{"reason", r.Reason}, param{"header." + strings.ToLower(r.HeaderKey), r.HeaderValue})
+			params = append(params, Param{"reason", r.Reason}, Param{"header." + strings.ToLower(r.HeaderKey), r.HeaderValue})
 		case *authres.GenericResult:
 			method, value = r.Method, r.Value
 			for k, v := range r.Params {
-				params = append(params, param{k, v})
+				params = append(params, Param{k, v})
 			}
 			// Reason first, then by name: the order authres.Format uses,
 			// so that a header field reads the same whoever wrote it.
-			slices.SortFunc(params, func(a, b param) int {
-				if (a.key == "reason") != (b.key == "reason") {
-					if a.key == "reason" {
+			slices.SortFunc(params, func(a, b Param) int {
+				if (a.Key == "reason") != (b.Key == "reason") {
+					if a.Key == "reason" {
 						return -1
 					}
 					return 1
 				}
-				return strings.Compare(a.key, b.key)
+				return strings.Compare(a.Key, b.Key)
 			})
 		}
-		b.WriteString("; ")
-		b.WriteString(method)
-		b.WriteByte('=')
-		b.WriteString(string(value))
-		for _, p := range params {
-			if p.value == "" {
-				continue
-			}
-			b.WriteByte(' ')
-			b.WriteString(p.key)
-			b.WriteByte('=')
-			if p.key == "reason" {
-				writeValue(&b, p.value)
-			} else {
-				writePvalue(&b, p.value)
-			}
-		}
+		w.Result(method, string(value), params...)
 	}
-	return b.String()
+	return w.String()
 }
 
-type param struct{ key, value string }
+// Param is one property of a result (RFC 8601 §2.2 "reason" or ptype.property).
+type Param struct{ Key, Value string }
+
+// Writer writes an Authentication-Results value result by result, as
+// Format does, from the caller's own result types: no authres value, map
+// or sort per result. Call Start, then Result for each result, then
+// String.
+type Writer struct {
+	b strings.Builder
+	n int
+}
+
+// Start begins the value with authServID; results is the number of
+// results expected, to size the buffer.
+func (w *Writer) Start(authServID string, results int) {
+	w.b.Grow(len("Authentication-Results: ") + 64 + 96*results)
+	w.b.WriteString(authServID)
+}
+
+// StartField is Start for a whole header field: the value follows
+// "Authentication-Results: " in the same buffer.
+func (w *Writer) StartField(authServID string, results int) {
+	w.b.Grow(len("Authentication-Results: ") + 64 + 96*results)
+	w.b.WriteString("Authentication-Results: ")
+	w.b.WriteString(authServID)
+}
+
+// Result writes "; method=value" and the params in the order given,
+// leaving out those with an empty value: a reason as an RFC 2045 value,
+// the others as pvalues (RFC 8601 §2.2). The caller puts the reason
+// first, as Format does.
+func (w *Writer) Result(method, value string, params ...Param) {
+	w.n++
+	w.b.WriteString("; ")
+	w.b.WriteString(method)
+	w.b.WriteByte('=')
+	w.b.WriteString(value)
+	for _, p := range params {
+		if p.Value == "" {
+			continue
+		}
+		w.b.WriteByte(' ')
+		w.b.WriteString(p.Key)
+		w.b.WriteByte('=')
+		if p.Key == "reason" {
+			writeValue(&w.b, p.Value)
+		} else {
+			writePvalue(&w.b, p.Value)
+		}
+	}
+}
+
+// String returns what was written, with "; none" when no result was.
+func (w *Writer) String() string {
+	if w.n == 0 {
+		w.b.WriteString("; none")
+		w.n = -1 // written once
+	}
+	return w.b.String()
+}
 
 // writeValue writes s as an RFC 2045 token when it is one, else as a
 // quoted-string (RFC 8601 §2.2 value).

@@ -29,11 +29,21 @@ func Org(name string) string {
 	if n == "" {
 		return ""
 	}
-	org, err := publicsuffix.EffectiveTLDPlusOne(n)
-	if err != nil {
+	// publicsuffix.EffectiveTLDPlusOne, without the error it allocates for
+	// every name it cannot shorten (a public suffix, an empty label): Org
+	// is asked about every name of every message.
+	if n[0] == '.' || n[len(n)-1] == '.' || strings.Contains(n, "..") {
 		return n
 	}
-	return org
+	suffix, _ := publicsuffix.PublicSuffix(n)
+	if len(n) <= len(suffix) {
+		return n
+	}
+	i := len(n) - len(suffix) - 1
+	if n[i] != '.' {
+		return n
+	}
+	return n[1+strings.LastIndexByte(n[:i], '.'):]
 }
 
 // IsPublicSuffix reports whether name is itself a public suffix ("com",
