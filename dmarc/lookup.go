@@ -95,24 +95,26 @@ func Lookup(ctx context.Context, r resolver.Resolver, fromDomain string) Discove
 // bounds an evaluation's DNS reserves them (resolver.Memo.Reserve): the
 // policy decides what a failing message becomes.
 func Questions(fromDomain string) []resolver.Question {
+	return AppendQuestions(nil, fromDomain)
+}
+
+// AppendQuestions is Questions appending to qs, so that a caller can keep
+// them in a buffer of its own.
+func AppendQuestions(qs []resolver.Question, fromDomain string) []resolver.Question {
 	from := domain.Normalize(strings.TrimSpace(fromDomain))
 	if checkDomain(from) != nil {
-		return nil
+		return qs
 	}
-	var qs []resolver.Question
-	for _, d := range uniqDomains(from, domain.Org(from)) {
+	add := func(d string) {
 		if name := dmarcName(d); resolver.CheckName(name) == nil {
 			qs = append(qs, resolver.Question{Name: name, Type: dns.TypeTXT})
 		}
 	}
-	return qs
-}
-
-func uniqDomains(from, org string) []string {
-	if org == from {
-		return []string{from}
+	add(from)
+	if org := domain.Org(from); org != from {
+		add(org)
 	}
-	return []string{from, org}
+	return qs
 }
 
 // dmarcName is the name that holds the policy of dom.

@@ -51,11 +51,12 @@ type Memo struct {
 	inflight  flights
 	asked     map[Question]bool // nil until the log is long (markAsked)
 	log       []Question
-	spent     int               // budget used: questions and extra round trips
-	held      map[Question]bool // reserved questions not yet asked: a unit each (Reserve)
-	extra     map[Question]int  // round trips reserved questions may still make beyond the budget
-	trips     map[Question]int  // round trips made for each question
-	exchanges int               // round trips made in all
+	spent     int              // budget used: questions and extra round trips
+	reserved  []reservation    // Reserve's questions: a handful, so a slice
+	resBuf    [3]reservation   // the first array of reserved: no allocation for a few
+	held      int              // reserved questions not yet asked: a unit each
+	trips     map[Question]int // round trips made for each question
+	exchanges int              // round trips made in all
 	exhausted bool
 	closed    chan struct{} // closed at once: the done channel of work Go did inline
 	misses    atomic.Int64  // questions inline runs (Go) found not at hand
@@ -158,7 +159,9 @@ func (m *Memo) lookup(ctx context.Context, name string, qtype uint16, wait bool)
 				m.mu.Unlock()
 				return nil, budgetError(q), true
 			}
-			delete(m.held, q) // its unit is the one spent now
+			if r := m.reservation(q); r != nil && r.held {
+				r.held, m.held = false, m.held-1 // its unit is the one spent now
+			}
 			m.spent++
 			m.markAsked(q)
 		}
@@ -219,25 +222,42 @@ func (m *Memo) Reserve(qs ...Question) {
 	defer m.mu.Unlock()
 	for _, q := range qs {
 		q = question(q.Name, q.Type)
-		if m.wasAsked(q) || m.held[q] {
+		if m.wasAsked(q) || m.reservation(q) != nil {
 			continue
 		}
-		if m.spent+len(m.held) >= m.max {
+		if m.spent+m.held >= m.max {
 			return
 		}
-		if m.held == nil {
-			m.held, m.extra = map[Question]bool{}, map[Question]int{}
+		if m.reserved == nil {
+			m.reserved = m.resBuf[:0]
 		}
-		m.held[q] = true
-		m.extra[q] = ReservedRoundTrips
+		m.reserved = append(m.reserved, reservation{q: q, held: true, extra: ReservedRoundTrips})
+		m.held++
 	}
+}
+
+// reservation is one question given to Reserve.
+type reservation struct {
+	q     Question
+	held  bool // not yet asked: its unit is set aside
+	extra int  // round trips it may still make beyond the budget
+}
+
+// reservation returns q's reservation, or nil. The caller holds m.mu.
+func (m *Memo) reservation(q Question) *reservation {
+	for i := range m.reserved {
+		if m.reserved[i].q == q {
+			return &m.reserved[i]
+		}
+	}
+	return nil
 }
 
 // admit reports whether the budget has a unit for question q: one neither
 // spent nor held for another reserved question. The caller holds m.mu.
 func (m *Memo) admit(q Question) bool {
-	held := len(m.held)
-	if m.held[q] {
+	held := m.held
+	if r := m.reservation(q); r != nil && r.held {
 		held--
 	}
 	return m.spent+held < m.max
@@ -267,8 +287,8 @@ func spend(ctx context.Context) error {
 	if m.trips[b.q] > 0 { // the question paid for its first round trip
 		switch {
 		case m.admit(b.q):
-		case m.extra[b.q] > 0:
-			m.extra[b.q]--
+		case m.reservation(b.q) != nil && m.reservation(b.q).extra > 0:
+			m.reservation(b.q).extra--
 		default:
 			m.exhausted = true
 			return budgetError(b.q)

@@ -318,7 +318,8 @@ func (ev *evaluation) reserve(fromExists bool) {
 	if from == "" {
 		return
 	}
-	qs := dmarc.Questions(from)
+	var buf [3]resolver.Question // on the stack: Reserve keeps copies
+	qs := dmarc.AppendQuestions(buf[:0], from)
 	if q, ok := sender.Question(from); ok && fromExists {
 		qs = append(qs, q)
 	}
