@@ -203,25 +203,10 @@ func checkDomain(name string) error {
 	if strings.ContainsAny(name, "[]") {
 		return errors.New("address literal")
 	}
-	if mayBeIP(name) {
+	if domain.MayBeIP(name) {
 		if _, err := netip.ParseAddr(name); err == nil {
 			return errors.New("IP address")
 		}
 	}
 	return resolver.CheckName(name)
-}
-
-// mayBeIP reports whether netip.ParseAddr could accept s: an IPv6 address
-// holds a colon, an IPv4 address only digits and dots. It is asked first
-// because ParseAddr allocates its error, and nearly every name is none.
-func mayBeIP(s string) bool {
-	if strings.IndexByte(s, ':') >= 0 {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c != '.' && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }

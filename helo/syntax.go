@@ -3,6 +3,8 @@ package helo
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/mailtrust/mailtrust/internal/domain"
 )
 
 // Code is a stable machine reason carried in Result.Code.
@@ -122,7 +124,7 @@ func reservedTLD(n, tld string) bool {
 // bareIP reports an IP address written without brackets: IPv4 in dotted
 // decimal (leading zeros too), IPv6, or IPv6 with the literal's tag.
 func bareIP(n string) bool {
-	if mayBeIP(n) {
+	if domain.MayBeIP(n) {
 		if _, err := netip.ParseAddr(n); err == nil {
 			return true
 		}
@@ -195,19 +197,4 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
-}
-
-// mayBeIP reports whether netip.ParseAddr could accept s: an IPv6 address
-// holds a colon, an IPv4 address only digits and dots. It is asked first
-// because ParseAddr allocates its error, and nearly every name is none.
-func mayBeIP(s string) bool {
-	if strings.IndexByte(s, ':') >= 0 {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c != '.' && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }

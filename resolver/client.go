@@ -326,18 +326,11 @@ func (c *Client) udp(ctx context.Context, req *dns.Msg, server string, size uint
 	if err != nil {
 		return nil, err
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "udp", server)
+	conn, done, err := dial(ctx, "udp", server)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	// Cancellation without a deadline: close to end the read at once.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	defer done()
 	if _, err := conn.Write(wire); err != nil {
 		return nil, err
 	}
@@ -368,20 +361,30 @@ func (c *Client) udp(ctx context.Context, req *dns.Msg, server string, size uint
 	}
 }
 
-// tcp makes the exchange over TCP (RFC 7766): one connection, one
-// question, one reply.
-func (c *Client) tcp(ctx context.Context, req *dns.Msg, server string) (*dns.Msg, error) {
+// dial connects to server over network, the connection bound by ctx: its
+// deadline, and its cancellation, which closes the connection to end a
+// read at once. done releases both.
+func dial(ctx context.Context, network, server string) (conn net.Conn, done func(), err error) {
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", server)
+	conn, err = d.DialContext(ctx, network, server)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	return conn, func() { stop(); conn.Close() }, nil
+}
+
+// tcp makes the exchange over TCP (RFC 7766): one connection, one
+// question, one reply.
+func (c *Client) tcp(ctx context.Context, req *dns.Msg, server string) (*dns.Msg, error) {
+	conn, done, err := dial(ctx, "tcp", server)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	co := &dns.Conn{Conn: conn}
 	if err := co.WriteMsg(req); err != nil {
 		return nil, err

@@ -174,3 +174,18 @@ func ToASCII(name string) string {
 	}
 	return a
 }
+
+// MayBeIP reports whether netip.ParseAddr could accept s: an IPv6 address
+// holds a colon, an IPv4 address only digits and dots. Ask it first:
+// ParseAddr allocates its error, and nearly every name is no address.
+func MayBeIP(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
