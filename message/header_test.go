@@ -198,6 +198,15 @@ func checkReadHeader(t *testing.T, in string, lim Limits) {
 		return
 	}
 	rest, _ := io.ReadAll(br)
+	// A leading mbox separator line is consumed but is no part of the
+	// header (Size): it must be one whole first line IsMboxFrom accepts.
+	if skip := len(in) - len(rest) - h.Size; skip != 0 {
+		line := in[:max(skip, 0)]
+		if skip < 0 || !IsMboxFrom([]byte(line)) || strings.IndexByte(line, '\n') != len(line)-1 && skip != len(in) {
+			t.Fatalf("Size %d, rest %q for %q: %d octets consumed beyond the header", h.Size, rest, in, skip)
+		}
+		in = in[skip:]
+	}
 	if len(in)-len(rest) != h.Size || in[h.Size:] != string(rest) {
 		t.Fatalf("Size %d, rest %q for %q", h.Size, rest, in)
 	}
