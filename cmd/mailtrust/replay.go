@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -41,6 +42,10 @@ type outcome struct {
 // replayWindow bounds the verdicts held waiting for an earlier one, so
 // that lines come out in input order with -j > 1 in bounded memory.
 const replayWindow = 256
+
+// replayQueue is the room in the queues to and from the workers, within
+// replayWindow.
+const replayQueue = 64
 
 // maxEvaluators bounds the configurations cached: a corpus with more
 // distinct trusted_forwarders lists than this gets fresh Evaluators for
@@ -157,8 +162,12 @@ func replay(args []string, stdout, stderr io.Writer, recordOut string) int {
 		warned++
 		warnMu.Unlock()
 	}
-	items := make(chan item)
-	results := make(chan outcome)
+	// The queues are buffered so that the producer reads and parses cases
+	// ahead while the workers evaluate, and a worker hands its verdict on
+	// without waiting for the printer: each would otherwise stall the
+	// others once per message. The slots still bound what is held.
+	items := make(chan item, replayQueue)
+	results := make(chan outcome, replayQueue)
 	slots := make(chan struct{}, replayWindow)
 	var prodErr error
 	go func() {
@@ -204,6 +213,7 @@ func replay(args []string, stdout, stderr io.Writer, recordOut string) int {
 			delete(pending, next)
 			next++
 			if p.err != nil {
+				out.flush() // the error line follows the verdicts before it
 				warnMu.Lock()
 				if p.cline > 0 {
 					fmt.Fprintf(stderr, "mailtrust %s: line %d: case %s: %v\n", name, p.cline, p.id, p.err)
@@ -424,14 +434,15 @@ func recordedAgreement(r *trust.Recorded, v *trust.Verdict) [][3]string {
 	return out
 }
 
-// writer prints verdict lines or CSV rows.
+// writer prints verdict lines or CSV rows, buffered: one write per line
+// would cost the single printer of all workers a system call per message.
 type writer struct {
-	w   io.Writer
+	w   *bufio.Writer
 	csv *csv.Writer
 }
 
 func newWriter(w io.Writer, format string) *writer {
-	wr := &writer{w: w}
+	wr := &writer{w: bufio.NewWriterSize(w, 64<<10)}
 	if format == "csv" {
 		wr.csv = csv.NewWriter(w)
 		_ = wr.csv.Write(csvHeader())
@@ -447,13 +458,15 @@ func (wr *writer) write(o outcome) {
 		return
 	}
 	wr.w.Write(o.line)
-	wr.w.Write([]byte{'\n'})
+	wr.w.WriteByte('\n')
 }
 
 func (wr *writer) flush() {
 	if wr.csv != nil {
 		wr.csv.Flush()
+		return
 	}
+	wr.w.Flush()
 }
 
 // csvHeader names the columns: id, message_id, level, score, then every
