@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -31,6 +30,7 @@ import (
 	msgdkim "github.com/emersion/go-msgauth/dkim"
 
 	"github.com/mailtrust/mailtrust/inbound"
+	"github.com/mailtrust/mailtrust/internal/corpus"
 	"github.com/mailtrust/mailtrust/resolver"
 	"github.com/mailtrust/mailtrust/trust"
 )
@@ -46,18 +46,11 @@ const (
 	milterCorpus   = "../../testdata/corpus"
 )
 
-// milterCase is one line of cases.jsonl, as far as this test reads it.
+// milterCase is one case of the corpus (internal/corpus reads it) with
+// its message.
 type milterCase struct {
-	ID                string   `json:"id"`
-	Message           string   `json:"message"`
-	IP                string   `json:"ip"`
-	HELO              string   `json:"helo"`
-	MailFrom          string   `json:"mail_from"`
-	RcptTo            []string `json:"rcpt_to"`
-	Time              string   `json:"time"`
-	Authenticated     bool     `json:"authenticated"`
-	TrustedForwarders []string `json:"trusted_forwarders"`
-	raw               []byte
+	corpus.Case
+	raw []byte
 }
 
 // config is what one milter instance is started with; cases that differ
@@ -380,16 +373,13 @@ func evaluate(t *testing.T, zone resolver.Resolver, c milterCase) *trust.Verdict
 
 func readMilterCases(t *testing.T) []milterCase {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(milterCorpus, "cases.jsonl"))
-	if err != nil {
-		t.Fatal(err)
+	cases, errs, err := corpus.ReadFile(filepath.Join(milterCorpus, "cases.jsonl"))
+	if err != nil || len(errs) > 0 {
+		t.Fatal(err, errs)
 	}
 	var out []milterCase
-	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-		var c milterCase
-		if err := json.Unmarshal(line, &c); err != nil {
-			t.Fatal(err)
-		}
+	for _, cc := range cases {
+		c := milterCase{Case: cc}
 		if c.raw, err = os.ReadFile(filepath.Join(milterCorpus, c.Message)); err != nil {
 			t.Fatal(err)
 		}
@@ -445,9 +435,9 @@ func simpleSignedCase(t *testing.T) milterCase {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return milterCase{ID: "simple-simple-signed", IP: "192.0.2.10", HELO: "mail.example.com",
+	return milterCase{Case: corpus.Case{ID: "simple-simple-signed", IP: "192.0.2.10", HELO: "mail.example.com",
 		MailFrom: "bounce@example.com", RcptTo: []string{"support@helpdesk.example"},
-		Time: "2026-01-15T10:00:00Z", raw: out.Bytes()}
+		Time: "2026-01-15T10:00:00Z"}, raw: out.Bytes()}
 }
 
 // forgedCase is a corpus message carrying an Authentication-Results with
