@@ -747,26 +747,7 @@ func BenchmarkRatios(b *testing.B) {
 				},
 				func() error { return raw(ctx, c, cache) },
 			}
-			const block = 8
-			var wall, cpu [3]time.Duration
-			cpuOK := true
-			b.ResetTimer()
-			for n := 0; n < b.N; n += block {
-				k := min(block, b.N-n)
-				for i, part := range parts {
-					c0, ok0 := cputime.Process()
-					w0 := time.Now()
-					for range k {
-						if err := part(); err != nil {
-							b.Fatal(err)
-						}
-					}
-					wall[i] += time.Since(w0)
-					c1, ok1 := cputime.Process()
-					cpu[i] += c1 - c0
-					cpuOK = cpuOK && ok0 && ok1
-				}
-			}
+			wall, cpu, cpuOK := interleave(b, parts[:])
 			per := func(d time.Duration) float64 { return float64(d) / float64(b.N) }
 			b.ReportMetric(0, "ns/op")
 			b.ReportMetric(per(wall[0]), "floor-ns/op")
@@ -1149,26 +1130,7 @@ func BenchmarkConnCache(b *testing.B) {
 					return c.check(v)
 				},
 			}
-			const block = 8
-			var wall, cpu [2]time.Duration
-			cpuOK := true
-			b.ResetTimer()
-			for n := 0; n < b.N; n += block {
-				k := min(block, b.N-n)
-				for i, part := range parts {
-					c0, ok0 := cputime.Process()
-					w0 := time.Now()
-					for range k {
-						if err := part(); err != nil {
-							b.Fatal(err)
-						}
-					}
-					wall[i] += time.Since(w0)
-					c1, ok1 := cputime.Process()
-					cpu[i] += c1 - c0
-					cpuOK = cpuOK && ok0 && ok1
-				}
-			}
+			wall, cpu, cpuOK := interleave(b, parts[:])
 			b.ReportMetric(0, "ns/op")
 			b.ReportMetric(float64(wall[1])/float64(b.N), "eval-ns/op")
 			b.ReportMetric(float64(wall[1])/float64(wall[0]), "x-floor")
@@ -1177,4 +1139,32 @@ func BenchmarkConnCache(b *testing.B) {
 			}
 		})
 	}
+}
+
+// interleave runs parts in turn, blocks of eight operations each, until
+// b.N operations of each have run, so that they see the same machine; it
+// returns the wall and process CPU time of each, and whether the CPU time
+// could be read.
+func interleave(b *testing.B, parts []func() error) (wall, cpu []time.Duration, cpuOK bool) {
+	const block = 8
+	wall, cpu = make([]time.Duration, len(parts)), make([]time.Duration, len(parts))
+	cpuOK = true
+	b.ResetTimer()
+	for n := 0; n < b.N; n += block {
+		k := min(block, b.N-n)
+		for i, part := range parts {
+			c0, ok0 := cputime.Process()
+			w0 := time.Now()
+			for range k {
+				if err := part(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			wall[i] += time.Since(w0)
+			c1, ok1 := cputime.Process()
+			cpu[i] += c1 - c0
+			cpuOK = cpuOK && ok0 && ok1
+		}
+	}
+	return wall, cpu, cpuOK
 }
